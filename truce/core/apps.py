@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "truce.core"
+    label = "core"
+    verbose_name = "Truce core registries"

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def truce(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    party = getattr(user, "party", None) if user is not None and user.is_authenticated else None
+    return {
+        "truce_mode": settings.TRUCE_MODE,
+        "viewer_party": party,
+        "mission_time_zone": settings.MISSION_TIME_ZONE,
+    }

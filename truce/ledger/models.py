@@ -1,0 +1,41 @@
+"""The append-only, hash-chained ledger of every write."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LedgerEntry(models.Model):
+    """One write: who did what to which record, and the record's new version.
+
+    entry_hash = SHA-256 of the canonical JSON of every other column plus the
+    previous entry's hash, so changing any past entry breaks every later link.
+    Database triggers (see migrations) refuse UPDATE and DELETE.
+    """
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField()
+    actor = models.CharField(max_length=150, help_text="Username, or 'system'.")
+    action = models.CharField(max_length=40)
+    record_type = models.CharField(max_length=80)
+    record_id = models.CharField(max_length=64)
+    record_version = models.PositiveIntegerField()
+    payload = models.TextField(help_text="Canonical JSON of the record's new version.")
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["record_type", "record_id", "seq"])]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.record_type} {self.record_id}"
+
+
+class LedgerHead(models.Model):
+    """The chain's tip, one row, locked by every append so entries form one line."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64)

@@ -1,0 +1,41 @@
+"""Reading the ledger: a record's history, filtered by what the reader may see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from truce.core.sharing import scopes_allow
+from truce.ledger.models import LedgerEntry
+
+if TYPE_CHECKING:
+    from truce.core.models import Record, User
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    entry: LedgerEntry
+    data: dict[str, Any]
+    changed: list[str]
+
+
+def record_history(record: Record, user: User | None) -> list[HistoryItem]:
+    """Every version of a record the caller may see, oldest first, with changed fields.
+
+    The caller must already have checked that the record itself is visible
+    (selectors do); versions that were not shared with the user's party at
+    the time are left out, so history cannot reveal what was once hidden.
+    """
+    entries = LedgerEntry.objects.filter(
+        record_type=record.ledger_type(), record_id=str(record.public_id)
+    ).order_by("seq")
+    items: list[HistoryItem] = []
+    previous: dict[str, Any] = {}
+    for entry in entries:
+        data = json.loads(entry.payload)
+        changed = sorted(k for k in data if data.get(k) != previous.get(k))
+        previous = data
+        if scopes_allow(data.get("visibility", []), user):
+            items.append(HistoryItem(entry=entry, data=data, changed=changed))
+    return items
