@@ -9,11 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 
 from truce.core import services
 from truce.core.models import Facility, Party, Settlement, User, Zone
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _ledger_flushable_after_transactional_tests(request: pytest.FixtureRequest):
+    """Transactional test cases end by emptying every table, which the ledger's
+    append-only triggers refuse: lift them for that moment only."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        return
+    from truce.ledger import triggers
+
+    request.getfixturevalue("transactional_db")
+    triggers.install(connection)
+    yield
+    triggers.remove(connection)
 
 
 @pytest.fixture

@@ -70,6 +70,24 @@ def _check_positions(geojson: dict[str, Any]) -> None:
             raise GeometryError(f"latitude {lat} is out of range [-90, 90]")
 
 
+def _check_rings(geojson: dict[str, Any]) -> None:
+    """RFC 7946: every linear ring is closed and has at least four positions.
+
+    shapely would quietly close an open ring; a surveyed boundary that does not
+    close is more likely a truncated file, so say so instead.
+    """
+    gtype = geojson.get("type")
+    polygons = [geojson.get("coordinates")] if gtype == "Polygon" else []
+    if gtype == "MultiPolygon":
+        polygons = list(geojson.get("coordinates") or [])
+    for polygon in polygons:
+        for ring in polygon or []:
+            if len(ring) < 4:
+                raise GeometryError("a polygon ring needs at least four positions")
+            if list(ring[0]) != list(ring[-1]):
+                raise GeometryError("a polygon ring must be closed (last position = first)")
+
+
 def parse_geometry(value: Any, *, allowed: frozenset[str] | None = None) -> BaseGeometry:
     """Validate a GeoJSON geometry (dict) and return it as a shapely geometry.
 
@@ -92,6 +110,7 @@ def parse_geometry(value: Any, *, allowed: frozenset[str] | None = None) -> Base
     if "coordinates" not in value:
         raise GeometryError("geometry has no coordinates")
     _check_positions(value)
+    _check_rings(value)
     try:
         geom = shape(value)
     except (ValueError, TypeError, AttributeError, IndexError) as exc:
