@@ -110,15 +110,24 @@ def places(parties: dict[str, Party]) -> Places:
     def settlement(pcode: str, name: str, visibility: list[str], lon: float) -> Settlement:
         return services.settlement_create(
             actor=None,
-            fields={"pcode": pcode, "display_name": name, "name_en": name,
-                    "geometry": _point(lon, 39.5)},
+            fields={
+                "pcode": pcode,
+                "display_name": name,
+                "name_en": name,
+                "geometry": _point(lon, 39.5),
+            },
             visibility=visibility,
         )
 
     zone = services.zone_create(
         actor=None,
-        fields={"code": "north", "name": "Northern zone", "kind": "responsibility",
-                "battalion": "1st battalion", "geometry": SQUARE},
+        fields={
+            "code": "north",
+            "name": "Northern zone",
+            "kind": "responsibility",
+            "battalion": "1st battalion",
+            "geometry": SQUARE,
+        },
         visibility=["mission"],
     )
     return Places(
@@ -129,15 +138,25 @@ def places(parties: dict[str, Party]) -> Places:
         mission_zone=zone,
         side_b_facility=services.facility_create(
             actor=None,
-            fields={"code": "wh-b", "name": "Side B warehouse", "kind": "warehouse",
-                    "geometry": _point(46.5, 39.5)},
+            fields={
+                "code": "wh-b",
+                "name": "Side B warehouse",
+                "kind": "warehouse",
+                "geometry": _point(46.5, 39.5),
+            },
             visibility=["side_b"],
         ),
         mission_op=services.facility_create(
             actor=None,
-            fields={"code": "op-n1", "name": "OP North 1", "kind": "observation_post",
-                    "op_role": "contact_line", "battalion": "1st battalion", "zone": "north",
-                    "geometry": _point(46.6, 39.6)},
+            fields={
+                "code": "op-n1",
+                "name": "OP North 1",
+                "kind": "observation_post",
+                "op_role": "contact_line",
+                "battalion": "1st battalion",
+                "zone": "north",
+                "geometry": _point(46.6, 39.6),
+            },
             visibility=["mission"],
         ),
     )

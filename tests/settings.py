@@ -7,8 +7,8 @@ from pathlib import Path
 os.environ.setdefault("TRUCE_MODE", "test")
 os.environ.setdefault("TRUCE_DATA_DIR", str(Path(tempfile.gettempdir()) / "truce-test-data"))
 
-from truce.settings import *  # noqa: E402, F403
-from truce.settings import DATABASES, DATA_DIR  # noqa: E402
+from truce.settings import *  # noqa: F403
+from truce.settings import DATA_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A real file (not shared-cache memory) so concurrency tests see WAL and

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -14,10 +15,15 @@ from truce.lib.database import database_from_url
 
 def _load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TRUCE_")}
-    environment.update({"TRUCE_DATA_DIR": "/tmp/truce-settings-test", **overrides})
-    return subprocess.run(  # noqa: S603 - fixed interpreter and arguments
+    environment.update(
+        {"TRUCE_DATA_DIR": str(tempfile.gettempdir() + "/truce-settings-test"), **overrides}
+    )
+    return subprocess.run(
         [sys.executable, "-c", "import truce.settings"],
-        env=environment, capture_output=True, text=True, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -29,9 +29,7 @@ PROJECT_DIR = BASE_DIR.parent
 
 TRUCE_MODE = env_str("TRUCE_MODE", "production")
 if TRUCE_MODE not in {"demo", "production", "test"}:
-    raise ImproperEnvironment(
-        f"TRUCE_MODE={TRUCE_MODE!r}: expected demo, production or test"
-    )
+    raise ImproperEnvironment(f"TRUCE_MODE={TRUCE_MODE!r}: expected demo, production or test")
 
 DATA_DIR = Path(env_str("TRUCE_DATA_DIR", str(Path.cwd() / "var")) or "var").resolve()
 
@@ -43,16 +41,16 @@ if not _secret:
             "(set TRUCE_MODE=demo to run the demo without one)"
         )
     # Demo and test only: a fixed, clearly marked key that never protects real data.
-    _secret = "insecure-demo-key-" + "x" * 40  # noqa: S105
+    _secret = "insecure-demo-key-" + "x" * 40
 elif len(_secret) < 32:
     raise ImproperEnvironment("TRUCE_SECRET_KEY must be at least 32 characters long")
 SECRET_KEY = _secret
 
 DEBUG = env_bool("TRUCE_DEBUG", False)
 ALLOWED_HOSTS = env_list("TRUCE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("TRUCE_CSRF_TRUSTED_ORIGINS", []) if env_str(
-    "TRUCE_CSRF_TRUSTED_ORIGINS"
-) else []
+CSRF_TRUSTED_ORIGINS = (
+    env_list("TRUCE_CSRF_TRUSTED_ORIGINS", []) if env_str("TRUCE_CSRF_TRUSTED_ORIGINS") else []
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

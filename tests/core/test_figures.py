@@ -11,9 +11,15 @@ from truce.core.figures import REGISTRY, FigureQuery, figure, figure_value
 def _op(code: str, zone: str, battalion: str, role: str = "contact_line") -> None:
     services.facility_create(
         actor=None,
-        fields={"code": code, "name": code.upper(), "kind": "observation_post",
-                "op_role": role, "battalion": battalion, "zone": zone,
-                "geometry": {"type": "Point", "coordinates": [46.5, 39.5]}},
+        fields={
+            "code": code,
+            "name": code.upper(),
+            "kind": "observation_post",
+            "op_role": role,
+            "battalion": battalion,
+            "zone": zone,
+            "geometry": {"type": "Point", "coordinates": [46.5, 39.5]},
+        },
         visibility=["both_sides"],
     )
 
@@ -40,7 +46,9 @@ def test_a_figure_never_counts_what_the_reader_cannot_see(places, side_a_user, s
 
 def test_sources_come_from_the_supporting_records(places, mission_user):
     services.facility_update(
-        actor=None, facility=places.mission_op, expected_version=1,
+        actor=None,
+        facility=places.mission_op,
+        expected_version=1,
         changes={"source": "MoD briefing, 20 Nov 2020"},
     )
     value = figure_value("observation_posts_contact_line", FigureQuery(user=mission_user))

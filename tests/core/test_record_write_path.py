@@ -35,11 +35,13 @@ def test_create_writes_version_one_and_one_ledger_entry(parties, admin_user):
 
 def test_update_keeps_every_version_in_history(parties, admin_user):
     s = services.settlement_create(
-        actor=admin_user, fields={"pcode": "P1", "display_name": "Lachin",
-                                  "geometry": _point(46.55, 39.64)},
+        actor=admin_user,
+        fields={"pcode": "P1", "display_name": "Lachin", "geometry": _point(46.55, 39.64)},
     )
     s = services.settlement_update(
-        actor=admin_user, settlement=s, expected_version=1,
+        actor=admin_user,
+        settlement=s,
+        expected_version=1,
         changes={"display_name": "Lachin (Berdzor)"},
     )
     history = record_history(s, admin_user)
@@ -51,8 +53,8 @@ def test_update_keeps_every_version_in_history(parties, admin_user):
 
 def test_stale_version_is_refused_and_nothing_is_overwritten(parties, admin_user):
     s = services.settlement_create(
-        actor=admin_user, fields={"pcode": "P1", "display_name": "Agdam",
-                                  "geometry": _point(46.99, 39.99)},
+        actor=admin_user,
+        fields={"pcode": "P1", "display_name": "Agdam", "geometry": _point(46.99, 39.99)},
     )
     services.settlement_update(
         actor=admin_user, settlement=s, expected_version=1, changes={"kind": "city"}
@@ -72,8 +74,11 @@ def test_history_hides_versions_not_shared_with_the_reader(parties, admin_user, 
         visibility=["mission"],
     )
     s = services.settlement_update(
-        actor=admin_user, settlement=s, expected_version=1,
-        changes={"display_name": "Shared name"}, visibility=["side_a"],
+        actor=admin_user,
+        settlement=s,
+        expected_version=1,
+        changes={"display_name": "Shared name"},
+        visibility=["side_a"],
     )
     seen = record_history(s, side_a_user)
     assert [h.data["display_name"] for h in seen] == ["Shared name"]
@@ -85,10 +90,18 @@ def test_history_hides_versions_not_shared_with_the_reader(parties, admin_user, 
         ({"type": "Point", "coordinates": [200, 39]}, "longitude"),
         ({"type": "Point", "coordinates": [46, -91]}, "latitude"),
         ({"type": "Point", "coordinates": [float("nan"), 39]}, "finite"),
-        ({"type": "Polygon", "coordinates": [[[46, 39], [47, 40], [47, 39], [46, 39]]]},
-         "not allowed"),
-        ({"type": "Point", "coordinates": [46, 39],
-          "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}}, "EPSG:4326"),
+        (
+            {"type": "Polygon", "coordinates": [[[46, 39], [47, 40], [47, 39], [46, 39]]]},
+            "not allowed",
+        ),
+        (
+            {
+                "type": "Point",
+                "coordinates": [46, 39],
+                "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+            },
+            "EPSG:4326",
+        ),
         ({"type": "Point"}, "coordinates"),
         ("POINT(46 39)", "GeoJSON"),
     ],
@@ -107,8 +120,10 @@ def test_bad_geometry_names_the_field_and_writes_nothing(parties, admin_user, ge
 
 
 def test_self_intersecting_zone_is_refused(parties, admin_user):
-    bow_tie = {"type": "Polygon",
-               "coordinates": [[[46, 39], [47, 40], [47, 39], [46, 40], [46, 39]]]}
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [[[46, 39], [47, 40], [47, 39], [46, 40], [46, 39]]],
+    }
     with pytest.raises(InvalidInput) as info:
         services.zone_create(
             actor=admin_user,
@@ -133,8 +148,12 @@ def test_unknown_admin_area_pcode_is_refused(parties, admin_user):
     with pytest.raises(InvalidInput) as info:
         services.settlement_create(
             actor=admin_user,
-            fields={"pcode": "P1", "display_name": "A", "geometry": _point(46, 39),
-                    "admin_area": "NOPE"},
+            fields={
+                "pcode": "P1",
+                "display_name": "A",
+                "geometry": _point(46, 39),
+                "admin_area": "NOPE",
+            },
         )
     assert info.value.field == "admin_area"
 
@@ -143,8 +162,14 @@ def test_observation_post_needs_battalion_and_zone(places, admin_user):
     with pytest.raises(InvalidInput) as info:
         services.facility_create(
             actor=admin_user,
-            fields={"code": "op-x", "name": "OP X", "kind": "observation_post",
-                    "op_role": "contact_line", "zone": "north", "geometry": _point(46.5, 39.5)},
+            fields={
+                "code": "op-x",
+                "name": "OP X",
+                "kind": "observation_post",
+                "op_role": "contact_line",
+                "zone": "north",
+                "geometry": _point(46.5, 39.5),
+            },
         )
     assert info.value.field == "battalion"
     assert not Facility.objects.filter(code="op-x").exists()
@@ -154,8 +179,7 @@ def test_system_fields_cannot_be_written(parties, admin_user):
     with pytest.raises(InvalidInput) as info:
         services.settlement_create(
             actor=admin_user,
-            fields={"pcode": "P1", "display_name": "A", "geometry": _point(46, 39),
-                    "version": 7},
+            fields={"pcode": "P1", "display_name": "A", "geometry": _point(46, 39), "version": 7},
         )
     assert info.value.field == "version"
 
@@ -164,7 +188,9 @@ def test_only_mission_administrators_edit_registries(places, side_a_user, missio
     for actor in (side_a_user, mission_user):
         with pytest.raises(PermissionDenied):
             services.settlement_update(
-                actor=actor, settlement=places.public_settlement, expected_version=1,
+                actor=actor,
+                settlement=places.public_settlement,
+                expected_version=1,
                 changes={"display_name": "Renamed"},
             )
     assert Settlement.objects.get(pcode="T-PUB").display_name == "Publictown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -22,7 +23,7 @@ def _disable_append_only_triggers() -> None:
 def test_chain_links_each_entry_to_the_previous(places):
     entries = list(LedgerEntry.objects.order_by("seq"))
     assert entries[0].prev_hash == GENESIS_HASH
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.entry_hash
         assert after.seq == before.seq + 1
     head = LedgerHead.objects.get(id=1)
@@ -74,21 +75,27 @@ def test_verify_detects_a_gap(places):
 def test_append_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         ledger_append(
-            actor=None, action="x", record_type="t", record_id="1", record_version=1,
+            actor=None,
+            action="x",
+            record_type="t",
+            record_id="1",
+            record_version=1,
             payload={},
         )
 
 
 def test_failed_write_leaves_no_ledger_entry(parties):
     before = LedgerEntry.objects.count()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - any failure must roll back both
-        with transaction.atomic():
-            services.settlement_create(
-                actor=None,
-                fields={"pcode": "P1", "display_name": "X",
-                        "geometry": {"type": "Point", "coordinates": [46, 39]}},
-            )
-            raise RuntimeError("boom after the write")
+    with pytest.raises(RuntimeError, match="boom"), transaction.atomic():
+        services.settlement_create(
+            actor=None,
+            fields={
+                "pcode": "P1",
+                "display_name": "X",
+                "geometry": {"type": "Point", "coordinates": [46, 39]},
+            },
+        )
+        raise RuntimeError("boom after the write")
     assert LedgerEntry.objects.count() == before
     assert ledger_verify().ok
 
@@ -103,8 +110,11 @@ def test_concurrent_writers_keep_one_unbroken_chain(parties):
             for i in range(10):
                 services.settlement_create(
                     actor=None,
-                    fields={"pcode": f"{prefix}{i}", "display_name": f"{prefix}{i}",
-                            "geometry": {"type": "Point", "coordinates": [46, 39]}},
+                    fields={
+                        "pcode": f"{prefix}{i}",
+                        "display_name": f"{prefix}{i}",
+                        "geometry": {"type": "Point", "coordinates": [46, 39]},
+                    },
                 )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

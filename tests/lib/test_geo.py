@@ -33,9 +33,11 @@ def test_feature_is_unwrapped_and_crs84_accepted():
     feature = {
         "type": "Feature",
         "properties": {},
-        "geometry": {"type": "Point", "coordinates": [46.75, 39.82],
-                     "crs": {"type": "name",
-                             "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}},
+        "geometry": {
+            "type": "Point",
+            "coordinates": [46.75, 39.82],
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        },
     }
     assert geo.parse_geometry(feature).x == 46.75
 
@@ -44,8 +46,9 @@ def test_to_geojson_round_trips_as_lists():
     shape = geo.parse_geometry(
         {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
     )
-    assert geo.to_geojson(shape)["coordinates"] == [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0],
-                                                      [0.0, 0.0]]]
+    assert geo.to_geojson(shape)["coordinates"] == [
+        [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
+    ]
 
 
 def test_booleans_are_not_coordinates():

@@ -83,8 +83,12 @@ def figure(
             result = func(query)
             value, records, *rest = result
             return FigureValue(
-                key=key, label=str(label), value=value, unit=unit,
-                breakdown=rest[0] if rest else {}, records=list(records),
+                key=key,
+                label=str(label),
+                value=value,
+                unit=unit,
+                breakdown=rest[0] if rest else {},
+                records=list(records),
             )
 
         REGISTRY[key] = Figure(key, label, unit, description, compute)
@@ -126,9 +130,9 @@ def _ops_contact_line(query: FigureQuery) -> Any:
     posts = _observation_posts(query, OpRole.CONTACT_LINE)
     by_zone = {
         f"{row['zone__name']} ({row['battalion']})": row["n"]
-        for row in posts.values("zone__name", "battalion").annotate(n=Count("id")).order_by(
-            "zone__code"
-        )
+        for row in posts.values("zone__name", "battalion")
+        .annotate(n=Count("id"))
+        .order_by("zone__code")
     }
     return posts.count(), list(posts), by_zone
 

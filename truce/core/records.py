@@ -66,9 +66,7 @@ def _apply_geometry(record: Record, allowed: frozenset[str] | None) -> None:
 
 
 def _assign(record: Record, fields: Mapping[str, Any]) -> None:
-    names = {f.name for f in record._meta.fields} | {
-        f.attname for f in record._meta.fields
-    }
+    names = {f.name for f in record._meta.fields} | {f.attname for f in record._meta.fields}
     for name, value in fields.items():
         if name in PROTECTED_FIELDS:
             raise InvalidInput(f"{name} is set by the system and cannot be written", field=name)
@@ -131,7 +129,7 @@ def record_create(
 
 
 def _lock_current(record: R, expected_version: int | None) -> R:
-    current = type(record).objects.select_for_update().get(pk=record.pk)
+    current: R = type(record)._default_manager.select_for_update().get(pk=record.pk)
     if current.is_deleted:
         raise Conflict("the record has been deleted", field="version")
     if expected_version is not None and current.version != expected_version:

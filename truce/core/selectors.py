@@ -85,8 +85,12 @@ def organisations_visible_to(
 
 
 def admin_areas_visible_to(
-    user: User | None, *, level: int | None = None, parent: str | None = None,
-    q: str | None = None, bbox: BBoxFilter | None = None,
+    user: User | None,
+    *,
+    level: int | None = None,
+    parent: str | None = None,
+    q: str | None = None,
+    bbox: BBoxFilter | None = None,
 ) -> QuerySet[AdminArea]:
     qs = visible(AdminArea.objects.select_related("parent"), user)
     if level is not None:
@@ -99,8 +103,12 @@ def admin_areas_visible_to(
 
 
 def settlements_visible_to(
-    user: User | None, *, admin_area: str | None = None, q: str | None = None,
-    kind: str | None = None, bbox: BBoxFilter | None = None,
+    user: User | None,
+    *,
+    admin_area: str | None = None,
+    q: str | None = None,
+    kind: str | None = None,
+    bbox: BBoxFilter | None = None,
     approximate: bool | None = None,
 ) -> QuerySet[Settlement]:
     qs = visible(Settlement.objects.select_related("admin_area"), user)
@@ -116,7 +124,10 @@ def settlements_visible_to(
 
 
 def zones_visible_to(
-    user: User | None, *, kind: str | None = None, q: str | None = None,
+    user: User | None,
+    *,
+    kind: str | None = None,
+    q: str | None = None,
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[Zone]:
     qs = visible(Zone.objects.all(), user)
@@ -128,8 +139,13 @@ def zones_visible_to(
 
 
 def facilities_visible_to(
-    user: User | None, *, kind: str | None = None, zone: str | None = None,
-    op_role: str | None = None, battalion: str | None = None, q: str | None = None,
+    user: User | None,
+    *,
+    kind: str | None = None,
+    zone: str | None = None,
+    op_role: str | None = None,
+    battalion: str | None = None,
+    q: str | None = None,
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[Facility]:
     # The zone is joined through the zone's own visibility: a facility shared

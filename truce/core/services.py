@@ -98,13 +98,20 @@ def organisation_create(
 
 
 def organisation_update(
-    *, actor: User | None, organisation: Organisation, expected_version: int | None,
-    changes: Fields, visibility: Visibility = None,
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    expected_version: int | None,
+    changes: Fields,
+    visibility: Visibility = None,
 ) -> Organisation:
     ensure_registry_editor(actor)
     return record_update(
-        actor=actor, record=organisation, expected_version=expected_version,
-        changes=_resolve(changes, "party", Party, "code"), visibility=visibility,
+        actor=actor,
+        record=organisation,
+        expected_version=expected_version,
+        changes=_resolve(changes, "party", Party, "code"),
+        visibility=visibility,
     )
 
 
@@ -128,21 +135,32 @@ def admin_area_create(
     resolved = _resolve(fields, "parent", AdminArea, "pcode")
     _check_admin_parent(resolved)
     return record_create(
-        actor=actor, model=AdminArea, fields=resolved, visibility=visibility,
+        actor=actor,
+        model=AdminArea,
+        fields=resolved,
+        visibility=visibility,
         geometry_types=geo.AREA_TYPES,
     )
 
 
 def admin_area_update(
-    *, actor: User | None, area: AdminArea, expected_version: int | None, changes: Fields,
+    *,
+    actor: User | None,
+    area: AdminArea,
+    expected_version: int | None,
+    changes: Fields,
     visibility: Visibility = None,
 ) -> AdminArea:
     ensure_registry_editor(actor)
     resolved = _resolve(changes, "parent", AdminArea, "pcode")
     _check_admin_parent({"level": area.level, **resolved})
     return record_update(
-        actor=actor, record=area, expected_version=expected_version, changes=resolved,
-        visibility=visibility, geometry_types=geo.AREA_TYPES,
+        actor=actor,
+        record=area,
+        expected_version=expected_version,
+        changes=resolved,
+        visibility=visibility,
+        geometry_types=geo.AREA_TYPES,
     )
 
 
@@ -155,21 +173,31 @@ def settlement_create(
         raise InvalidInput("a settlement needs a point", field="geometry")
     resolved = _resolve(fields, "admin_area", AdminArea, "pcode")
     return record_create(
-        actor=actor, model=Settlement, fields=resolved, visibility=visibility,
+        actor=actor,
+        model=Settlement,
+        fields=resolved,
+        visibility=visibility,
         geometry_types=geo.POINT_TYPES,
     )
 
 
 def settlement_update(
-    *, actor: User | None, settlement: Settlement, expected_version: int | None,
-    changes: Fields, visibility: Visibility = None,
+    *,
+    actor: User | None,
+    settlement: Settlement,
+    expected_version: int | None,
+    changes: Fields,
+    visibility: Visibility = None,
 ) -> Settlement:
     ensure_registry_editor(actor)
     if "geometry" in changes and not changes["geometry"]:
         raise InvalidInput("a settlement needs a point", field="geometry")
     return record_update(
-        actor=actor, record=settlement, expected_version=expected_version,
-        changes=_resolve(changes, "admin_area", AdminArea, "pcode"), visibility=visibility,
+        actor=actor,
+        record=settlement,
+        expected_version=expected_version,
+        changes=_resolve(changes, "admin_area", AdminArea, "pcode"),
+        visibility=visibility,
         geometry_types=geo.POINT_TYPES,
     )
 
@@ -179,21 +207,32 @@ def zone_create(*, actor: User | None, fields: Fields, visibility: Visibility = 
     if not fields.get("geometry"):
         raise InvalidInput("a zone needs a polygon", field="geometry")
     return record_create(
-        actor=actor, model=Zone, fields=fields, visibility=visibility,
+        actor=actor,
+        model=Zone,
+        fields=fields,
+        visibility=visibility,
         geometry_types=geo.AREA_TYPES,
     )
 
 
 def zone_update(
-    *, actor: User | None, zone: Zone, expected_version: int | None, changes: Fields,
+    *,
+    actor: User | None,
+    zone: Zone,
+    expected_version: int | None,
+    changes: Fields,
     visibility: Visibility = None,
 ) -> Zone:
     ensure_registry_editor(actor)
     if "geometry" in changes and not changes["geometry"]:
         raise InvalidInput("a zone needs a polygon", field="geometry")
     return record_update(
-        actor=actor, record=zone, expected_version=expected_version, changes=changes,
-        visibility=visibility, geometry_types=geo.AREA_TYPES,
+        actor=actor,
+        record=zone,
+        expected_version=expected_version,
+        changes=changes,
+        visibility=visibility,
+        geometry_types=geo.AREA_TYPES,
     )
 
 
@@ -225,25 +264,38 @@ def facility_create(
     resolved = _facility_refs(fields)
     _check_facility(resolved)
     return record_create(
-        actor=actor, model=Facility, fields=resolved, visibility=visibility,
+        actor=actor,
+        model=Facility,
+        fields=resolved,
+        visibility=visibility,
         geometry_types=geo.POINT_TYPES,
     )
 
 
 def facility_update(
-    *, actor: User | None, facility: Facility, expected_version: int | None, changes: Fields,
+    *,
+    actor: User | None,
+    facility: Facility,
+    expected_version: int | None,
+    changes: Fields,
     visibility: Visibility = None,
 ) -> Facility:
     ensure_registry_editor(actor)
     resolved = _facility_refs(changes)
     current = {
-        "kind": facility.kind, "battalion": facility.battalion, "zone": facility.zone,
+        "kind": facility.kind,
+        "battalion": facility.battalion,
+        "zone": facility.zone,
         "op_role": facility.op_role,
     }
     _check_facility({**current, **resolved})
     return record_update(
-        actor=actor, record=facility, expected_version=expected_version, changes=resolved,
-        visibility=visibility, geometry_types=geo.POINT_TYPES,
+        actor=actor,
+        record=facility,
+        expected_version=expected_version,
+        changes=resolved,
+        visibility=visibility,
+        geometry_types=geo.POINT_TYPES,
     )
 
 
@@ -318,8 +370,12 @@ def user_create(
         )
     first, _, last = full_name.partition(" ")
     user = User(
-        username=username, party=party, organisation=organisation, email=email,
-        first_name=first, last_name=last,
+        username=username,
+        party=party,
+        organisation=organisation,
+        email=email,
+        first_name=first,
+        last_name=last,
         is_staff=RoleCode.ADMINISTRATOR in role_codes and party.scope == Scope.MISSION,
     )
     if password:
@@ -335,15 +391,19 @@ def user_create(
     user.roles.set(Role.objects.filter(code__in=role_codes))
     user._role_codes = role_codes
     ledger_append(
-        actor=actor, action="create", record_type="core.user", record_id=user.username,
-        record_version=1, payload=_user_payload(user),
+        actor=actor,
+        action="create",
+        record_type="core.user",
+        record_id=user.username,
+        record_version=1,
+        payload=_user_payload(user),
     )
     return user
 
 
 # --- API tokens -----------------------------------------------------------------------------
 
-TOKEN_PREFIX = "truce_"
+TOKEN_PREFIX = "truce_"  # noqa: S105 - a label, not a secret
 
 
 def hash_token(token: str) -> str:
@@ -353,7 +413,9 @@ def hash_token(token: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, actor: User | None, user: User | str, name: str = "cli") -> tuple[ApiToken, str]:
+def token_create(
+    *, actor: User | None, user: User | str, name: str = "cli"
+) -> tuple[ApiToken, str]:
     """Create a bearer token for a user; returns the row and the secret, shown only once."""
     if isinstance(user, str):
         found = User.objects.filter(username=user).first()
@@ -366,12 +428,18 @@ def token_create(*, actor: User | None, user: User | str, name: str = "cli") -> 
         raise InvalidInput(f"user {user.username!r} is not active", field="user")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6],
-        key_hash=hash_token(secret), created_at=utcnow(),
+        user=user,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=hash_token(secret),
+        created_at=utcnow(),
     )
     ledger_append(
-        actor=actor, action="token_create", record_type="core.apitoken",
-        record_id=str(token.pk), record_version=1,
+        actor=actor,
+        action="token_create",
+        record_type="core.apitoken",
+        record_id=str(token.pk),
+        record_version=1,
         payload={"user": user.username, "name": name, "prefix": token.prefix},
     )
     return token, secret
@@ -384,8 +452,11 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     token.revoked_at = utcnow()
     token.save(update_fields=["revoked_at"])
     ledger_append(
-        actor=actor, action="token_revoke", record_type="core.apitoken",
-        record_id=str(token.pk), record_version=2,
+        actor=actor,
+        action="token_revoke",
+        record_type="core.apitoken",
+        record_id=str(token.pk),
+        record_version=2,
         payload={"user": token.user.username, "name": token.name, "prefix": token.prefix},
     )
     return token

@@ -39,3 +39,6 @@ class LedgerHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     entry_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq} {self.entry_hash[:12]}"

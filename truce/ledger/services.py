@@ -103,12 +103,18 @@ def ledger_verify() -> VerifyResult:
         for entry in _entries():
             if entry.seq != expected_seq:
                 return VerifyResult(
-                    False, checked, expected_prev, expected_seq,
+                    False,
+                    checked,
+                    expected_prev,
+                    expected_seq,
                     f"entry {expected_seq} is missing (next present is {entry.seq})",
                 )
             if entry.prev_hash != expected_prev:
                 return VerifyResult(
-                    False, checked, expected_prev, entry.seq,
+                    False,
+                    checked,
+                    expected_prev,
+                    entry.seq,
                     "prev_hash does not match the previous entry's hash",
                 )
             digest = entry_hash(
@@ -124,7 +130,10 @@ def ledger_verify() -> VerifyResult:
             )
             if digest != entry.entry_hash:
                 return VerifyResult(
-                    False, checked, expected_prev, entry.seq,
+                    False,
+                    checked,
+                    expected_prev,
+                    entry.seq,
                     "entry_hash does not match the entry's content (altered after writing)",
                 )
             expected_prev = entry.entry_hash
@@ -133,7 +142,10 @@ def ledger_verify() -> VerifyResult:
         head = LedgerHead.objects.filter(id=1).first()
         if head is not None and (head.seq != checked or head.entry_hash != expected_prev):
             return VerifyResult(
-                False, checked, expected_prev, checked + 1 if head.seq > checked else checked,
+                False,
+                checked,
+                expected_prev,
+                checked + 1 if head.seq > checked else checked,
                 f"ledger head says seq {head.seq}, chain ends at {checked}: entries were removed",
             )
     return VerifyResult(True, checked, expected_prev)

@@ -26,9 +26,7 @@ class ApiToken(models.Model):
 class IdempotentRequest(models.Model):
     """The first response to a POST carrying an Idempotency-Key, replayed on retry."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="Hash of method, path and body.")
     status_code = models.PositiveSmallIntegerField()
@@ -39,3 +37,6 @@ class IdempotentRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"
