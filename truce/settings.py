@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "js_lib_htmx",
+    # Serves Swagger UI from its own static files, so /api/v1/docs works offline.
+    "ninja",
     "truce.core",
     "truce.ledger",
 ]
@@ -129,6 +131,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves from the finders as well; an existing (possibly empty)
+# STATIC_ROOT keeps it from warning on every start before collectstatic ran.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Leaflet comes from a pip package and is served from here: centres run offline.
 STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 STORAGES = {

@@ -80,8 +80,15 @@ def test_history_hides_versions_not_shared_with_the_reader(parties, admin_user, 
         changes={"display_name": "Shared name"},
         visibility=["side_a"],
     )
+    s = services.settlement_update(
+        actor=admin_user, settlement=s, expected_version=2, changes={"kind": "village"}
+    )
     seen = record_history(s, side_a_user)
-    assert [h.data["display_name"] for h in seen] == ["Shared name"]
+    assert [h.data["display_name"] for h in seen] == ["Shared name", "Shared name"]
+    # The first visible version reads as new to this reader: every field, so the
+    # list cannot single out what changed while the record was hidden.
+    assert set(seen[0].changed) == set(seen[0].data)
+    assert seen[1].changed == ["kind", "updated_at", "version"]
 
 
 @pytest.mark.parametrize(

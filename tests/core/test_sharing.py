@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from truce.core import selectors
+from truce.core import selectors, services
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.models import Settlement
 from truce.core.sharing import Scope, parse_visibility, visible
@@ -59,9 +59,7 @@ def test_bbox_filter_cannot_reveal_a_hidden_record(places, side_a_user):
 
 
 def test_tombstoned_records_vanish_for_everyone(places, admin_user, mission_user):
-    from truce.core.services import registry_delete
-
-    registry_delete(
+    services.registry_delete(
         actor=admin_user, record=places.public_settlement, expected_version=1, reason="test"
     )
     assert "Publictown" not in _names(visible(Settlement.objects.all(), mission_user))
@@ -88,3 +86,23 @@ def test_unknown_scope_is_refused_naming_the_field(bad):
     with pytest.raises(InvalidInput) as info:
         parse_visibility(bad)
     assert info.value.field == "visibility"
+
+
+def test_filtering_by_a_hidden_zone_reveals_nothing(places, side_a_user, admin_user):
+    """A facility shared with side A lies in a mission-only zone; naming that zone
+    in a filter must not confirm it exists or what lies in it."""
+    services.facility_create(
+        actor=admin_user,
+        fields={
+            "code": "cp-a",
+            "name": "Checkpoint A",
+            "kind": "checkpoint",
+            "zone": "north",
+            "geometry": {"type": "Point", "coordinates": [46.5, 39.5]},
+        },
+        visibility=["side_a"],
+    )
+    assert [f.code for f in selectors.facilities_visible_to(side_a_user)] == ["cp-a"]
+    assert list(selectors.facilities_visible_to(side_a_user, zone="north")) == []
+    in_zone = {f.code for f in selectors.facilities_visible_to(admin_user, zone="north")}
+    assert in_zone == {"cp-a", "op-n1"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -58,6 +58,16 @@ def get_visible(qs: QuerySet[R], user: User | None, public_id: uuid.UUID | str) 
     return row
 
 
+def _visible_by_key(model: type[R], user: User | None, **key: str) -> QuerySet[R]:
+    """The referenced record, only if the user may see it.
+
+    Filters that name another record (a zone, an admin area, a party) go
+    through this, so filtering by a hidden zone's code matches nothing rather
+    than telling a party which of its visible facilities lie in that zone.
+    """
+    return visible(model._default_manager.filter(**key), user)
+
+
 def _name_q(q: str) -> Q:
     return (
         Q(display_name__icontains=q)
@@ -78,7 +88,7 @@ def organisations_visible_to(
 ) -> QuerySet[Organisation]:
     qs = visible(Organisation.objects.select_related("party"), user)
     if party:
-        qs = qs.filter(party__code=party)
+        qs = qs.filter(party__in=_visible_by_key(Party, user, code=party))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(acronym__icontains=q) | Q(code__iexact=q))
     return qs
@@ -96,7 +106,7 @@ def admin_areas_visible_to(
     if level is not None:
         qs = qs.filter(level=level)
     if parent:
-        qs = qs.filter(parent__pcode=parent)
+        qs = qs.filter(parent__in=_visible_by_key(AdminArea, user, pcode=parent))
     if q:
         qs = qs.filter(_name_q(q))
     return _in_bbox(qs, bbox)
@@ -113,7 +123,8 @@ def settlements_visible_to(
 ) -> QuerySet[Settlement]:
     qs = visible(Settlement.objects.select_related("admin_area"), user)
     if admin_area:
-        qs = qs.filter(Q(admin_area__pcode=admin_area) | Q(admin_area__parent__pcode=admin_area))
+        areas = _visible_by_key(AdminArea, user, pcode=admin_area)
+        qs = qs.filter(Q(admin_area__in=areas) | Q(admin_area__parent__in=areas))
     if q:
         qs = qs.filter(_name_q(q))
     if kind:
@@ -148,13 +159,11 @@ def facilities_visible_to(
     q: str | None = None,
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[Facility]:
-    # The zone is joined through the zone's own visibility: a facility shared
-    # with a party must not leak the name of a zone that party cannot see.
     qs = visible(Facility.objects.select_related("zone", "settlement", "operator"), user)
     if kind:
         qs = qs.filter(kind=kind)
     if zone:
-        qs = qs.filter(zone__code=zone)
+        qs = qs.filter(zone__in=_visible_by_key(Zone, user, code=zone))
     if op_role:
         qs = qs.filter(op_role=op_role)
     if battalion:
@@ -183,7 +192,3 @@ def visible_reference(record: Record | None, user: User | None) -> Record | None
     if record is None or not can_see(record, user):
         return None
     return record
-
-
-def any_visible(qs: QuerySet[Any], user: User | None) -> bool:
-    return visible(qs, user).exists()

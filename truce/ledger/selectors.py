@@ -31,11 +31,14 @@ def record_history(record: Record, user: User | None) -> list[HistoryItem]:
         record_type=record.ledger_type(), record_id=str(record.public_id)
     ).order_by("seq")
     items: list[HistoryItem] = []
+    # Compared with the previous version *this reader* saw, so the list of
+    # changed fields says nothing about versions that were hidden from them.
     previous: dict[str, Any] = {}
     for entry in entries:
         data = json.loads(entry.payload)
-        changed = sorted(k for k in data if data.get(k) != previous.get(k))
+        if not scopes_allow(data.get("visibility", []), user):
+            continue
+        changed = sorted(k for k in data if k not in previous or data[k] != previous[k])
         previous = data
-        if scopes_allow(data.get("visibility", []), user):
-            items.append(HistoryItem(entry=entry, data=data, changed=changed))
+        items.append(HistoryItem(entry=entry, data=data, changed=changed))
     return items
