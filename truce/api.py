@@ -30,6 +30,7 @@ from ninja.operation import Operation
 from truce.core.api import router as core_router
 from truce.core.auth import BearerTokenAuth, SessionCsrfAuth
 from truce.core.errors import DomainError
+from truce.core.figures_api import router as figures_router
 from truce.ledger.api import router as ledger_router
 from truce.lib.pagination import PageError
 
@@ -188,3 +189,4 @@ for _exc_class, _handler in _HANDLERS:
 
 api.add_router("/", core_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/figures", figures_router)

@@ -18,6 +18,8 @@ class Party(Record):
     )
     description = models.TextField(blank=True)
 
+    REGISTRY_SLUG = "parties"
+
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "parties"
@@ -34,6 +36,8 @@ class Organisation(Record):
     acronym = models.CharField(max_length=40, blank=True)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="organisations")
     kind = models.CharField(max_length=40, blank=True, help_text="agency, military unit, ministry")
+
+    REGISTRY_SLUG = "organisations"
 
     class Meta:
         ordering = ["name"]

@@ -67,6 +67,8 @@ class AdminArea(GeoRecord, MultilingualName):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
 
+    REGISTRY_SLUG = "admin-areas"
+
     class Meta:
         ordering = ["level", "pcode"]
         indexes = [models.Index(fields=["min_lon", "min_lat", "max_lon", "max_lat"])]
@@ -84,6 +86,8 @@ class Settlement(GeoRecord, MultilingualName):
     baseline_population = models.PositiveIntegerField(null=True, blank=True)
     population_source = models.CharField(max_length=300, blank=True)
     population_date = models.DateField(null=True, blank=True)
+
+    REGISTRY_SLUG = "settlements"
 
     class Meta:
         ordering = ["display_name"]
@@ -103,6 +107,8 @@ class Zone(GeoRecord):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ZoneKind.choices)
     battalion = models.CharField(max_length=100, blank=True)
+
+    REGISTRY_SLUG = "zones"
 
     class Meta:
         ordering = ["code"]
@@ -147,6 +153,8 @@ class Facility(GeoRecord):
         related_name="facilities",
     )
     notes = models.TextField(blank=True)
+
+    REGISTRY_SLUG = "facilities"
 
     class Meta:
         ordering = ["kind", "code"]

@@ -67,6 +67,19 @@ class Record(models.Model):
     class Meta:
         abstract = True
 
+    # Registries set the slug of their web pages (/registry/<slug>/<id>/).
+    REGISTRY_SLUG: ClassVar[str | None] = None
+
+    def get_absolute_url(self) -> str | None:
+        """The record's web page; domain apps with their own pages override this."""
+        if self.REGISTRY_SLUG is None:
+            return None
+        from django.urls import reverse
+
+        return reverse(
+            "registry-detail", kwargs={"kind": self.REGISTRY_SLUG, "public_id": self.public_id}
+        )
+
     @classmethod
     def ledger_type(cls) -> str:
         return f"{cls._meta.app_label}.{cls._meta.model_name}"
