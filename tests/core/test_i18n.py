@@ -1,0 +1,198 @@
+"""Translations: complete Russian, the core of Armenian and Azerbaijani, and switching."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from truce.core.models import User
+
+LOCALE = Path(__file__).resolve().parents[2] / "truce" / "locale"
+TRUCE = LOCALE.parent
+
+
+@dataclass
+class Entry:
+    msgid: str
+    msgid_plural: str | None = None
+    msgstrs: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unquote(lines: list[str]) -> str:
+    text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', "\n".join(lines)))
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def parse_po(path: Path) -> list[Entry]:
+    """A small PO reader: enough to check completeness without any gettext tools."""
+    entries: list[Entry] = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line for line in block.strip().splitlines() if line]
+        if not lines:
+            continue
+        flags = {
+            flag.strip() for line in lines if line.startswith("#,") for flag in line[2:].split(",")
+        }
+        keyed: dict[str, list[str]] = {}
+        current = None
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            match = re.match(r"^(msgid_plural|msgid|msgstr(?:\[\d+\])?|msgctxt) (.*)$", line)
+            if match:
+                current = match.group(1)
+                keyed[current] = [match.group(2)]
+            elif current:
+                keyed[current].append(line)
+        if "msgid" not in keyed:
+            continue
+        msgstrs = [_unquote(v) for k, v in sorted(keyed.items()) if k.startswith("msgstr")]
+        plural = _unquote(keyed["msgid_plural"]) if "msgid_plural" in keyed else None
+        entries.append(Entry(_unquote(keyed["msgid"]), plural, msgstrs, flags))
+    return entries
+
+
+def _catalogue(language: str) -> dict[str, Entry]:
+    return {e.msgid: e for e in parse_po(LOCALE / language / "LC_MESSAGES" / "django.po")}
+
+
+def test_russian_catalogue_is_complete_and_not_fuzzy() -> None:
+    entries = parse_po(LOCALE / "ru" / "LC_MESSAGES" / "django.po")
+    assert len(entries) > 100
+    for entry in entries:
+        assert "fuzzy" not in entry.flags, entry.msgid
+        if entry.msgid == "":
+            continue  # the header
+        assert entry.msgstrs, entry.msgid
+        assert all(s.strip() for s in entry.msgstrs), entry.msgid
+        if entry.msgid_plural:
+            assert len(entry.msgstrs) == 4, entry.msgid  # Russian plural forms
+
+
+@pytest.mark.parametrize("language", ["ru", "hy", "az"])
+def test_compiled_catalogues_match_their_sources(language: str) -> None:
+    # The .mo files are kept in the tree for machines without gettext: they
+    # must say what the .po files say.
+    mo = LOCALE / language / "LC_MESSAGES" / "django.mo"
+    assert mo.exists(), mo
+    with mo.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    for entry in _catalogue(language).values():
+        if not entry.msgid or entry.msgid_plural or not entry.msgstrs[0]:
+            continue
+        assert compiled.gettext(entry.msgid) == entry.msgstrs[0], entry.msgid
+
+
+NAVIGATION_LOGIN_AND_MAP = [
+    "Home",
+    "Map",
+    "Registries",
+    "Admin",
+    "API docs",
+    "Log out",
+    "Language",
+    "Change",
+    "Sign in",
+    "Skip to content",
+    "Parties",
+    "Organisations",
+    "Administrative areas",
+    "Settlements",
+    "Zones",
+    "Facilities",
+    "Layers",
+    "OPs on the contact line",
+    "Corridor traffic posts",
+    "Other facilities",
+    "Approximate position",
+    "Open record",
+    "Other names",
+    "Loading…",
+    "Could not load",
+]
+
+
+@pytest.mark.parametrize("language", ["hy", "az"])
+def test_armenian_and_azerbaijani_cover_navigation_login_and_map(language: str) -> None:
+    catalogue = _catalogue(language)
+    for msgid in NAVIGATION_LOGIN_AND_MAP:
+        entry = catalogue.get(msgid)
+        assert entry is not None and entry.msgstrs and entry.msgstrs[0], (language, msgid)
+        assert "fuzzy" not in entry.flags, (language, msgid)
+
+
+def test_every_marked_string_of_the_ui_is_in_the_catalogue() -> None:
+    """Catches a string marked for translation after the catalogue was last made."""
+    catalogue = _catalogue("ru")
+    sources = [
+        *(TRUCE / "templates").rglob("*.html"),
+        *(TRUCE / "core" / "templates").rglob("*.html"),
+        TRUCE / "core" / "views.py",
+        TRUCE / "core" / "forms.py",
+        TRUCE / "core" / "registry_tables.py",
+        TRUCE / "core" / "admin.py",
+    ]
+    pattern = re.compile(
+        r"""{% translate "([^"]+)"|{% translate '([^']+)'|\b_\("([^"]+)"\)|gettext\("([^"]+)"\)"""
+    )
+    found = 0
+    for path in sources:
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            msgid = next(group for group in match.groups() if group)
+            found += 1
+            assert msgid in catalogue, f"{path.name}: {msgid!r} is not in the catalogue"
+    assert found > 100
+
+
+@pytest.mark.django_db
+def test_switching_to_russian_renders_russian(client: Client, mission_user: User) -> None:
+    client.force_login(mission_user)
+    english = client.get(reverse("home")).content.decode()
+    assert "What your party can see" in english
+
+    response = client.post(reverse("set_language"), {"language": "ru", "next": reverse("home")})
+    assert response.status_code == 302
+    html = client.get(reverse("home")).content.decode()
+    assert '<html lang="ru">' in html
+    assert "Что видит ваша сторона" in html
+    assert "Населённые пункты" in html
+    assert "Выйти" in html
+    assert "What your party can see" not in html
+
+    # The map script's words come translated in its configuration.
+    config = client.get(reverse("map")).context["map_config"]
+    assert config["labels"]["op-contact_line"] == "НП на линии соприкосновения"
+    assert config["kindLabels"]["warehouse"] == "Склад"
+
+    listing = client.get(reverse("registry-list", kwargs={"kind": "settlements"}))
+    assert "0 записей" in listing.content.decode()  # Russian plural forms
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "word"), [("hy", "Քարտեզ"), ("az", "Xəritə")])
+def test_switching_to_armenian_or_azerbaijani(
+    client: Client, mission_user: User, language: str, word: str
+) -> None:
+    client.force_login(mission_user)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    html = client.get(reverse("home")).content.decode()
+    assert f'<html lang="{language}">' in html
+    assert word in html
+
+
+@pytest.mark.django_db
+def test_login_page_switches_language_before_signing_in(client: Client) -> None:
+    client.post(reverse("set_language"), {"language": "ru", "next": reverse("login")})
+    html = client.get(reverse("login")).content.decode()
+    assert "Войти" in html
+    assert "Язык" in html
