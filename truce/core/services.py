@@ -76,7 +76,13 @@ def _resolve(fields: Fields, name: str, model: type[Record], key: str) -> dict[s
 
 
 def party_create(
-    *, actor: User | None, code: str, name: str, scope: str, description: str = ""
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    scope: str,
+    description: str = "",
+    source: str = "",
 ) -> Party:
     ensure_registry_editor(actor)
     if scope not in {s.value for s in Scope}:
@@ -84,8 +90,27 @@ def party_create(
     return record_create(
         actor=actor,
         model=Party,
-        fields={"code": code, "name": name, "scope": scope, "description": description},
+        fields={
+            "code": code,
+            "name": name,
+            "scope": scope,
+            "description": description,
+            "source": source,
+        },
         visibility=["public"],
+    )
+
+
+def party_update(
+    *, actor: User | None, party: Party, expected_version: int | None, changes: Fields
+) -> Party:
+    """Rename or re-describe a party. Its code and scope stay: users and records hang on them."""
+    ensure_registry_editor(actor)
+    for name in ("code", "scope"):
+        if name in changes and changes[name] != getattr(party, name):
+            raise InvalidInput(f"a party's {name} cannot change", field=name)
+    return record_update(
+        actor=actor, record=party, expected_version=expected_version, changes=changes
     )
 
 
