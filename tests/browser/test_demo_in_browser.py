@@ -38,9 +38,7 @@ def test_duty_officer_finds_the_23_ops_on_the_map(demo, page, shot):
     _login(page, demo.url, "duty")
     shot(page, "01-home")
     page.goto(f"{demo.url}/map/")
-    page.wait_for_function(
-        "document.querySelectorAll('path.truce-op-contact_line').length >= 23"
-    )
+    page.wait_for_function("document.querySelectorAll('path.truce-op-contact_line').length >= 23")
     assert page.locator("path.truce-op-contact_line").count() == expected
     assert page.locator("path.truce-op-corridor_traffic").count() == 4
     # Every asset came from this server: the map works with no internet.

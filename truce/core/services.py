@@ -413,7 +413,9 @@ def user_create(
     else:
         user.set_unusable_password()
     user.save()
-    user.roles.set(Role.objects.filter(code__in=role_codes))
+    # get_or_create: the role rows are a fixed vocabulary seeded by a migration,
+    # but a database emptied and reused (as test runners do) must still work.
+    user.roles.set([Role.objects.get_or_create(code=code)[0] for code in sorted(role_codes)])
     user._role_codes = role_codes
     ledger_append(
         actor=actor,
