@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from truce.lib.env import ImproperEnvironment
+
 DEMO_DATA_DIR = Path("var") / "demo"
 
 
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         execute_from_command_line(["truce", *args])
+    except ImproperEnvironment as exc:
+        # A bad setting is the operator's to fix: one line, no traceback.
+        sys.stderr.write(f"truce: configuration error: {exc}\n")
+        sys.exit(2)
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error. Point stdout at
         # /dev/null so the interpreter's final flush does not fail a second time.

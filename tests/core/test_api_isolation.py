@@ -258,3 +258,30 @@ def test_the_ledger_endpoints_are_404_outside_the_mission(request, world, reader
         else:
             assert response.status_code == 404
             assert "seq" not in response.content.decode()
+
+
+def test_a_party_learns_only_its_own_share_of_a_records_visibility(
+    places, side_a_user, side_b_user, mission_user
+):
+    """Shared with both sides: side A must not learn that side B sees it too."""
+    zone = services.zone_create(
+        actor=None,
+        fields={
+            "code": "south",
+            "name": "Southern zone",
+            "kind": "responsibility",
+            "geometry": SQUARE,
+        },
+        visibility=["both_sides", "agencies"],
+    )
+    path = f"/zones/{zone.public_id}"
+    assert Api(side_a_user).get(path).json()["visibility"] == ["side_a"]
+    assert Api(side_b_user).get(path).json()["visibility"] == ["side_b"]
+    assert Api(mission_user).get(path).json()["visibility"] == [
+        "mission",
+        "side_a",
+        "side_b",
+        "agencies",
+    ]
+    history = Api(side_a_user).get(f"{path}/history").json()
+    assert [v["data"]["visibility"] for v in history] == [["side_a"]]

@@ -242,3 +242,20 @@ def test_scenario_load_of_bad_data_is_one_line_naming_file_item_and_field(
         "zones.geojson: feature 3 (code lachin-corridor): field 'kind': 'highway' is not one of"
     )
     assert not Party.objects.exists()
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TRUCE_")}
+    environment.update({"TRUCE_MODE": "production", "TRUCE_DATA_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "truce.cli", "check"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "truce: configuration error: TRUCE_SECRET_KEY is required in production mode "
+        "(set TRUCE_MODE=demo to run the demo without one)"
+    ]

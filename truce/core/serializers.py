@@ -22,7 +22,7 @@ from truce.core.models import (
     User,
     Zone,
 )
-from truce.core.sharing import can_see, visibility_q
+from truce.core.sharing import can_see, visibility_q, visibility_seen_by
 from truce.ledger.selectors import record_history
 from truce.lib.time import iso_utc
 
@@ -34,11 +34,11 @@ def reference(target: Record | None, user: User, attr: str) -> Any:
     return getattr(target, attr)
 
 
-def _record(record: Record) -> dict[str, Any]:
+def _record(record: Record, user: User) -> dict[str, Any]:
     return {
         "id": str(record.public_id),
         "version": record.version,
-        "visibility": record.visibility,
+        "visibility": visibility_seen_by(record.visibility, user),
         "created_at": iso_utc(record.created_at),
         "updated_at": iso_utc(record.updated_at),
         "source": record.source,
@@ -51,9 +51,9 @@ def bbox_list(record: GeoRecord) -> list[float] | None:
     return None if any(v is None for v in box) else [float(v) for v in box if v is not None]
 
 
-def _geo(record: GeoRecord) -> dict[str, Any]:
+def _geo(record: GeoRecord, user: User) -> dict[str, Any]:
     return {
-        **_record(record),
+        **_record(record, user),
         "geometry": record.geometry,
         "bbox": bbox_list(record),
         "location_approximate": record.location_approximate,
@@ -74,7 +74,7 @@ def _names(record: AdminArea | Settlement) -> dict[str, Any]:
 
 def party_out(party: Party, user: User) -> dict[str, Any]:
     return {
-        **_record(party),
+        **_record(party, user),
         "code": party.code,
         "name": party.name,
         "scope": party.scope,
@@ -84,7 +84,7 @@ def party_out(party: Party, user: User) -> dict[str, Any]:
 
 def organisation_out(organisation: Organisation, user: User) -> dict[str, Any]:
     return {
-        **_record(organisation),
+        **_record(organisation, user),
         "code": organisation.code,
         "name": organisation.name,
         "acronym": organisation.acronym,
@@ -95,7 +95,7 @@ def organisation_out(organisation: Organisation, user: User) -> dict[str, Any]:
 
 def admin_area_out(area: AdminArea, user: User) -> dict[str, Any]:
     return {
-        **_geo(area),
+        **_geo(area, user),
         **_names(area),
         "pcode": area.pcode,
         "level": area.level,
@@ -105,7 +105,7 @@ def admin_area_out(area: AdminArea, user: User) -> dict[str, Any]:
 
 def settlement_out(settlement: Settlement, user: User) -> dict[str, Any]:
     return {
-        **_geo(settlement),
+        **_geo(settlement, user),
         **_names(settlement),
         "pcode": settlement.pcode,
         "admin_area": reference(settlement.admin_area, user, "pcode"),
@@ -120,7 +120,7 @@ def settlement_out(settlement: Settlement, user: User) -> dict[str, Any]:
 
 def zone_out(zone: Zone, user: User) -> dict[str, Any]:
     return {
-        **_geo(zone),
+        **_geo(zone, user),
         "code": zone.code,
         "name": zone.name,
         "kind": zone.kind,
@@ -130,7 +130,7 @@ def zone_out(zone: Zone, user: User) -> dict[str, Any]:
 
 def facility_out(facility: Facility, user: User) -> dict[str, Any]:
     return {
-        **_geo(facility),
+        **_geo(facility, user),
         "code": facility.code,
         "name": facility.name,
         "kind": facility.kind,
@@ -189,6 +189,9 @@ def history_out(record: Record, user: User) -> list[dict[str, Any]]:
         for item in items:
             if item.data.get(name) is not None and item.data[name] not in shown:
                 item.data[name] = None
+    for item in items:
+        if "visibility" in item.data:
+            item.data["visibility"] = visibility_seen_by(item.data["visibility"], user)
     return [
         {
             "seq": item.entry.seq,

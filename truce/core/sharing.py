@@ -120,3 +120,16 @@ def scopes_allow(visibility_names: Iterable[str], user: User | None) -> bool:
     scope = viewer_scope(user)
     names = set(visibility_names)
     return scope == Scope.MISSION or Scope.PUBLIC.value in names or scope.value in names
+
+
+def visibility_seen_by(names: Iterable[str], user: User | None) -> list[str]:
+    """The part of a record's visibility a reader may learn.
+
+    The mission sees the whole list. A party learns only that the record is
+    shared with it (or public): that side B also sees it is side B's business.
+    """
+    names = list(names)
+    scope = viewer_scope(user)
+    if scope == Scope.MISSION:
+        return names
+    return [n for n in names if n in {scope.value, Scope.PUBLIC.value}]

@@ -4,11 +4,12 @@ each feature's `url` property with reverse("registry-detail", ...)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from truce.core import views
+from truce.core import figure_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.map_view, name="map"),
+    path("figures/<slug:key>/", figure_views.figure_detail, name="figure-detail"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_safe
 
 from truce.core import selectors
 from truce.core.errors import NotFound
+from truce.core.figures import FigureQuery, figure_values
 from truce.core.forms import (
     ACTION_LABELS,
     CONFIDENCE_LABELS,
@@ -104,7 +105,12 @@ def home(request: HttpRequest) -> HttpResponse:
         {"kind": kind, "title": registry.title, "count": counts[kind.replace("-", "_")]}
         for kind, registry in REGISTRIES.items()
     ]
-    return render(request, "truce/home.html", {"registries": registries, "counts": counts})
+    figures = figure_values(FigureQuery(user=user))
+    return render(
+        request,
+        "truce/home.html",
+        {"registries": registries, "counts": counts, "figures": figures},
+    )
 
 
 def _tile_url() -> str | None:
