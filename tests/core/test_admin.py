@@ -310,6 +310,55 @@ def test_user_admin_shows_party_and_roles_and_adds_through_the_service(
     assert user.check_password("a-long-enough-passphrase-42")
     assert LedgerEntry.objects.filter(record_type="core.user", record_id="new_duty").exists()
 
-    # Accounts are read-only here: no service records account changes yet.
-    change = reverse("admin:core_user_change", args=[user.pk])
-    assert client.post(change, {"username": "renamed"}).status_code == 403
+
+def test_user_admin_changes_roles_and_status_through_the_service(
+    client: Client, admin_user: User, side_a_user: User
+) -> None:
+    client.force_login(admin_user)
+    change = reverse("admin:core_user_change", args=[side_a_user.pk])
+    before = LedgerEntry.objects.filter(record_type="core.user", record_id="liaison_a").count()
+    response = client.post(
+        change,
+        {
+            "username": "renamed",  # read-only: ignored
+            "full_name": "Ayla Liaison",
+            "email": "a@example.org",
+            "roles": ["viewer"],
+            "is_active": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    side_a_user.refresh_from_db()
+    assert side_a_user.username == "liaison_a"
+    assert not side_a_user.is_active
+    assert set(side_a_user.roles.values_list("code", flat=True)) == {"viewer"}
+    assert side_a_user.get_full_name() == "Ayla Liaison"
+    entries = LedgerEntry.objects.filter(record_type="core.user", record_id="liaison_a")
+    assert entries.count() == before + 1
+    assert '"is_active":false' in entries.order_by("-seq").first().payload  # type: ignore[union-attr]
+
+
+def test_user_admin_refuses_an_organisation_of_another_party(
+    client: Client, admin_user: User, side_a_user: User
+) -> None:
+    from truce.core import services
+
+    icrc = services.organisation_create(
+        actor=None, fields={"code": "icrc", "name": "ICRC", "party": "agencies"}
+    )
+    client.force_login(admin_user)
+    change = reverse("admin:core_user_change", args=[side_a_user.pk])
+    response = client.post(
+        change,
+        {
+            "full_name": "",
+            "email": "",
+            "roles": ["liaison_officer"],
+            "is_active": "on",
+            "organisation": icrc.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "belongs to another party" in str(response.context["adminform"].form.errors)
+    side_a_user.refresh_from_db()
+    assert side_a_user.organisation is None

@@ -225,3 +225,30 @@ def test_organisation_must_belong_to_the_users_party(parties):
     with pytest.raises(InvalidInput) as info:
         services.user_create(actor=None, username="x", party="side-a", organisation="icrc")
     assert info.value.field == "organisation"
+
+
+def test_user_update_changes_roles_and_is_a_ledger_entry(parties, admin_user, side_a_user):
+    before = LedgerEntry.objects.filter(record_type="core.user").count()
+    user = services.user_update(
+        actor=admin_user, user=side_a_user, roles=["viewer"], is_active=False
+    )
+    assert user.role_codes() == {"viewer"}
+    assert not user.is_active
+    last = LedgerEntry.objects.filter(record_type="core.user").order_by("-seq").first()
+    assert last is not None
+    assert (last.record_id, last.record_version) == ("liaison_a", 2)
+    assert LedgerEntry.objects.filter(record_type="core.user").count() == before + 1
+
+
+def test_user_update_refuses_bad_input_and_writes_nothing(parties, admin_user, side_a_user):
+    before = LedgerEntry.objects.count()
+    with pytest.raises(InvalidInput) as info:
+        services.user_update(actor=admin_user, user=side_a_user, roles=["general"])
+    assert info.value.field == "roles"
+    with pytest.raises(InvalidInput) as info:
+        services.user_update(actor=admin_user, user=admin_user, is_active=False)
+    assert info.value.field == "is_active"
+    with pytest.raises(PermissionDenied):
+        services.user_update(actor=side_a_user, user=side_a_user, roles=["administrator"])
+    assert LedgerEntry.objects.count() == before
+    assert side_a_user.role_codes() == {"liaison_officer"}

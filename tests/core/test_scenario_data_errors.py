@@ -77,6 +77,27 @@ def test_an_edited_file_gives_a_new_version_and_one_ledger_entry_per_change(copy
     assert last is not None and last.action == "update" and last.record_version == 2
 
 
+def test_a_changed_demo_account_is_updated_and_its_party_is_fixed(copy: Path) -> None:
+    load(copy)
+    users = copy / "users.yaml"
+    replace(users, "roles: [op_operator]}", "roles: [op_operator, analyst]}")
+    report = load(copy)
+    assert report.updated == 1
+    assert User.objects.get(username="operator").role_codes() == {"op_operator", "analyst"}
+    assert LedgerEntry.objects.filter(record_type="core.user", record_id="operator").count() == 2
+
+    replace(
+        users,
+        "{username: operator, full_name: Demo OP Operator, party: mission",
+        "{username: operator, full_name: Demo OP Operator, party: side-a",
+    )
+    before = LedgerEntry.objects.count()
+    with pytest.raises(ScenarioError) as info:
+        load(copy)
+    assert "party" in str(info.value)
+    assert LedgerEntry.objects.count() == before
+
+
 def test_a_dry_run_checks_everything_and_writes_nothing(copy: Path) -> None:
     report = load(copy, dry_run=True)
     assert report.dry_run and report.created == 138

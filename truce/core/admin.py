@@ -409,15 +409,56 @@ class UserAddForm(SetPasswordMixin, forms.ModelForm):
             self.add_error("password1" if exc.field == "password" else field, exc.message)
 
 
+class UserChangeForm(forms.ModelForm):
+    """Roles, organisation, status and contact details, written by services.user_update.
+
+    The party is shown but fixed: someone who moves to another party gets a
+    new account, so what each account saw stays attributable to one party.
+    """
+
+    full_name = forms.CharField(label=_("Full name"), required=False, max_length=300)
+
+    request: ClassVar[HttpRequest]
+
+    class Meta:
+        model = User
+        fields = ("email", "organisation", "roles", "is_active")
+        widgets: ClassVar[dict[str, Any]] = {"roles": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.written: User | None = None
+        if self.instance.pk:
+            self.fields["full_name"].initial = self.instance.get_full_name()
+
+    def _post_clean(self) -> None:
+        if self.errors:
+            return
+        data = self.cleaned_data
+        try:
+            self.written = services.user_update(
+                actor=_actor(self.request),
+                user=self.instance,
+                roles=[role.code for role in data.get("roles") or []],
+                organisation=data.get("organisation"),
+                is_active=bool(data.get("is_active")),
+                email=data.get("email") or "",
+                full_name=data.get("full_name") or "",
+            )
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+
+
 @admin.register(User)
 class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     """Accounts: who belongs to which party, with which roles.
 
-    New accounts go through services.user_create. Existing accounts are shown
-    read-only here: there is no account-update service yet, and changing a
-    party or role outside the ledger would leave no trace.
+    New accounts go through services.user_create and changes through
+    services.user_update, so each is a ledger entry. Accounts are deactivated,
+    never deleted.
     """
 
+    form = UserChangeForm
     add_form = UserAddForm
     add_fieldsets = (
         (
@@ -437,13 +478,14 @@ class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
         ),
     )
     fieldsets = (
-        (None, {"fields": ("username", "first_name", "last_name", "email")}),
+        (None, {"fields": ("username", "full_name", "email")}),
         (_("Party and roles"), {"fields": ("party", "organisation", "roles")}),
         (
             _("Status"),
             {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")},
         ),
     )
+    readonly_fields = ("username", "party", "is_staff", "is_superuser", "last_login", "date_joined")
     list_display = ("username", "full_name", "party", "organisation", "role_list", "is_active")
     list_select_related = ("party", "organisation")
     list_filter = ("party", "roles", "is_active")
@@ -467,9 +509,8 @@ class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
         base = super().get_form(request, obj, change=change, **kwargs)
         return type(base.__name__, (base,), {"request": request})
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Django's add view asks with obj=None and must hear yes; an account itself is read-only.
-        return obj is None and super().has_change_permission(request, obj)
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

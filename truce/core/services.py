@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -386,13 +386,7 @@ def user_create(
         raise InvalidInput(
             f"organisation {organisation.code} belongs to another party", field="organisation"
         )
-    role_codes = set(roles)
-    unknown = role_codes - set(RoleCode.values)
-    if unknown:
-        raise InvalidInput(
-            f"unknown role(s) {', '.join(sorted(unknown))}; use {', '.join(RoleCode.values)}",
-            field="roles",
-        )
+    role_codes = _checked_roles(roles)
     first, _, last = full_name.partition(" ")
     user = User(
         username=username,
@@ -426,6 +420,79 @@ def user_create(
         payload=_user_payload(user),
     )
     return user
+
+
+def _next_user_version(user: User) -> int:
+    from truce.ledger.models import LedgerEntry
+
+    return LedgerEntry.objects.filter(record_type="core.user", record_id=user.username).count() + 1
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    roles: Iterable[str] | None = None,
+    organisation: Organisation | str | Literal["unchanged"] | None = "unchanged",
+    is_active: bool | None = None,
+    email: str | None = None,
+    full_name: str | None = None,
+) -> User:
+    """Change an account's roles, organisation, status or contact details.
+
+    The party never changes: someone who moves to another party gets a new
+    account, so what each account saw stays attributable to one party.
+    Deactivating also stops the account's API tokens (auth checks is_active).
+    """
+    ensure_registry_editor(actor)
+    user = User.objects.select_for_update().select_related("party", "organisation").get(pk=user.pk)
+    if organisation != "unchanged":
+        if isinstance(organisation, str):
+            found = Organisation.objects.filter(code=organisation, is_deleted=False).first()
+            if found is None:
+                raise InvalidInput(f"unknown organisation {organisation!r}", field="organisation")
+            organisation = found
+        if organisation is not None and organisation.party_id != user.party_id:
+            raise InvalidInput(
+                f"organisation {organisation.code} belongs to another party",
+                field="organisation",
+            )
+        user.organisation = organisation
+    if roles is not None:
+        role_codes = _checked_roles(roles)
+        user.roles.set([Role.objects.get_or_create(code=c)[0] for c in sorted(role_codes)])
+        user._role_codes = role_codes
+        user.is_staff = RoleCode.ADMINISTRATOR in role_codes and user.party.scope == Scope.MISSION
+    if is_active is not None:
+        if actor is not None and actor.pk == user.pk and not is_active:
+            raise InvalidInput("you cannot deactivate your own account", field="is_active")
+        user.is_active = is_active
+    if email is not None:
+        user.email = email
+    if full_name is not None:
+        user.first_name, _, user.last_name = full_name.partition(" ")
+    user.save()
+    ledger_append(
+        actor=actor,
+        action="update",
+        record_type="core.user",
+        record_id=user.username,
+        record_version=_next_user_version(user),
+        payload=_user_payload(user),
+    )
+    return user
+
+
+def _checked_roles(roles: Iterable[str]) -> set[str]:
+    role_codes = set(roles)
+    unknown = role_codes - set(RoleCode.values)
+    if unknown:
+        raise InvalidInput(
+            f"unknown role(s) {', '.join(sorted(unknown))}; use {', '.join(RoleCode.values)}",
+            field="roles",
+        )
+    return role_codes
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -504,20 +504,33 @@ def write_user(ctx: LoadContext, item: Item) -> Outcome:
     fields = item.fields
     user = User.objects.select_related("party", "organisation").filter(username=item.key).first()
     if user is not None:
-        # There is no user update service: accounts belong to their holders once made,
-        # so a difference is reported and the account left as it is.
+        # The party never changes (a new party means a new account); roles,
+        # organisation and contact details follow the data, as a new version.
+        if fields["party"] != user.party.code:
+            raise item.error(
+                f"account exists in party {user.party.code}; a party cannot change", "party"
+            )
         current = {
-            "party": user.party.code,
             "organisation": user.organisation.code if user.organisation else None,
             "roles": sorted(user.role_codes()),
+            "email": user.email,
+            "full_name": user.get_full_name(),
         }
-        differs = [name for name, value in current.items() if fields[name] != value]
-        if differs:
-            ctx.warn(
-                f"{item.file}: {item.label}: the existing account differs in "
-                f"{', '.join(differs)}; left unchanged"
+        wanted = {**fields, "roles": sorted(fields["roles"])}
+        if all(wanted[name] == value for name, value in current.items()):
+            return "unchanged"
+        try:
+            services.user_update(
+                actor=None,
+                user=user,
+                roles=fields["roles"],
+                organisation=fields["organisation"],
+                email=fields["email"],
+                full_name=fields["full_name"],
             )
-        return "unchanged"
+        except DomainError as exc:
+            raise item.error(exc.message, exc.field) from None
+        return "updated"
     try:
         services.user_create(
             actor=None,
