@@ -95,3 +95,24 @@ def test_env_int_checks_minimum(monkeypatch):
     monkeypatch.setenv("TRUCE_X", "ten")
     with pytest.raises(env.ImproperEnvironment, match="expected an integer"):
         env.env_int("TRUCE_X", 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRUCE_WINDOW_BOUNDARY", "6pm", "expected a time of day"),
+        ("TRUCE_CEASEFIRE_START", "10 Nov 2020", "expected an ISO 8601"),
+        ("TRUCE_CEASEFIRE_START", "2020-11-10T00:00:00", "give the UTC offset"),
+    ],
+)
+def test_bad_monitoring_settings_name_the_variable(name, value, message):
+    result = _load_settings(**{"TRUCE_MODE": "demo", name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_ceasefire_start_is_stored_in_utc(monkeypatch):
+    monkeypatch.setenv("TRUCE_X", "2020-11-10T00:00:00+03:00")
+    assert env.env_datetime("TRUCE_X", "2000-01-01T00:00:00Z").isoformat() == (
+        "2020-11-09T21:00:00+00:00"
+    )

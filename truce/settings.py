@@ -19,8 +19,10 @@ from truce.lib.database import database_from_url
 from truce.lib.env import (
     ImproperEnvironment,
     env_bool,
+    env_datetime,
     env_list,
     env_str,
+    env_time,
     env_timezone,
 )
 
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
     "ninja",
     "truce.core",
     "truce.ledger",
+    "truce.monitoring",
+    "truce.alerts",
 ]
 
 MIDDLEWARE = [
@@ -169,5 +173,11 @@ LOGGING = {
 }
 
 # Mission-wide operational settings.
+# Monitoring counts 24-hour windows "from the evening of X to the evening of
+# Y": the window starts at this local time of the mission's zone.
+TRUCE_WINDOW_BOUNDARY = env_time("TRUCE_WINDOW_BOUNDARY", "18:00")
+# Running totals count from the ceasefire's hour (00:00 Moscow time, 10 Nov 2020
+# in the demo's operation).
+TRUCE_CEASEFIRE_START = env_datetime("TRUCE_CEASEFIRE_START", "2020-11-09T21:00:00Z")
 TRUCE_API_PAGE_MAX = 500
 TRUCE_SCENARIO_DIR = PROJECT_DIR / "scenarios"

@@ -6,6 +6,7 @@ stops at start-up instead of running with a silently different setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import zoneinfo
 
@@ -65,3 +66,24 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ImproperEnvironment(f"{name}={value}: must be at least {minimum}")
     return value
+
+
+def env_time(name: str, default: str) -> dt.time:
+    """A local time of day as HH:MM."""
+    value = env_str(name, default) or default
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise ImproperEnvironment(f"{name}={value!r}: expected a time of day as HH:MM") from exc
+
+
+def env_datetime(name: str, default: str) -> dt.datetime:
+    """An ISO 8601 instant with its offset (Z for UTC); stored as UTC."""
+    value = env_str(name, default) or default
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ImproperEnvironment(f"{name}={value!r}: expected an ISO 8601 date-time") from exc
+    if parsed.tzinfo is None:
+        raise ImproperEnvironment(f"{name}={value!r}: give the UTC offset, e.g. Z or +04:00")
+    return parsed.astimezone(dt.UTC)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "truce.alerts"
+    label = "alerts"
+    verbose_name = "Prompt response: alerts"

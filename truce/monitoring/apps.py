@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "truce.monitoring"
+    label = "monitoring"
+    verbose_name = "Ceasefire monitoring"

@@ -1,0 +1,301 @@
+"""Ceasefire monitoring: observations, incidents, OP check-ins and count rollups.
+
+Observations are what an observer saw; incidents group the observations of
+one event and carry the mission's verification. Counts are rollups written in
+the same transaction as the observations, keyed by the visibility of the
+observations they count, so a party's totals never include what it may not see.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from truce.core.models import Facility, GeoRecord, Party, Record, Settlement, Zone
+
+
+class ObservationType(models.TextChoices):
+    EXPLOSION_IMPACT = "explosion_impact", "Explosion: impact"
+    EXPLOSION_AIRBURST = "explosion_airburst", "Explosion: airburst"
+    EXPLOSION_OUTGOING = "explosion_outgoing", "Explosion: outgoing"
+    EXPLOSION_UNDETERMINED = "explosion_undetermined", "Explosion: undetermined"
+    PROJECTILE_IN_FLIGHT = "projectile_in_flight", "Projectile in flight"
+    MUZZLE_FLASH = "muzzle_flash", "Muzzle flash"
+    ILLUMINATION_FLARE = "illumination_flare", "Illumination flare"
+    BURSTS_AND_SHOTS = "bursts_and_shots", "Bursts and shots"
+    MOVEMENT = "movement", "Movement of weapons or troops"
+    RESTRICTION_OF_MOVEMENT = "restriction_of_movement", "Restriction of the mission's movement"
+    PROVOCATION = "provocation", "Provocation"
+    CIVILIAN_HARM = "civilian_harm", "Civilian harm"
+    DAMAGE_TO_MISSION_ASSETS = "damage_to_mission_assets", "Damage to mission assets"
+    OTHER = "other", "Other"
+
+
+# Types that count as ceasefire violations once verified (flares, "other" and
+# movement restrictions are reported but are not fire or hostile acts).
+VIOLATION_TYPES = frozenset(
+    {
+        ObservationType.EXPLOSION_IMPACT,
+        ObservationType.EXPLOSION_AIRBURST,
+        ObservationType.EXPLOSION_OUTGOING,
+        ObservationType.EXPLOSION_UNDETERMINED,
+        ObservationType.PROJECTILE_IN_FLIGHT,
+        ObservationType.MUZZLE_FLASH,
+        ObservationType.BURSTS_AND_SHOTS,
+        ObservationType.MOVEMENT,
+        ObservationType.PROVOCATION,
+        ObservationType.CIVILIAN_HARM,
+        ObservationType.DAMAGE_TO_MISSION_ASSETS,
+    }
+)
+
+
+class ObserverKind(models.TextChoices):
+    OBSERVATION_POST = "op", "Observation post"
+    PATROL = "patrol", "Patrol"
+    DRONE = "drone", "Drone"
+    CAMERA = "camera", "Video camera"
+    PARTY_COMPLAINT = "party_complaint", "A party's complaint"
+    LIAISON_OFFICER = "liaison_officer", "Liaison officer"
+
+
+class FireDirection(models.TextChoices):
+    INCOMING = "incoming", "Incoming"
+    OUTGOING = "outgoing", "Outgoing"
+    UNKNOWN = "unknown", "Unknown"
+    NOT_APPLICABLE = "", "Not applicable"
+
+
+class PositionMethod(models.TextChoices):
+    NONE = "", "No position"
+    GIVEN = "given", "Position given"
+    BEARING_DISTANCE = "bearing_distance", "Bearing and distance from the observer"
+    INTERSECTION = "intersection", "Intersection of bearings"
+    OBSERVER = "observer", "Observer's own position"
+
+
+class IncidentStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    UNDER_REVIEW = "under_review", "Under review"
+    VERIFIED = "verified", "Verified"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Incident(GeoRecord):
+    """One event, seen by one or more observers; the mission verifies it here.
+
+    geometry is the event's position (a point) when one is known; its
+    uncertainty in metres sits beside it.
+    """
+
+    reference = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=40, choices=ObservationType.choices)
+    started_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField()
+    position_method = models.CharField(
+        max_length=20, choices=PositionMethod.choices, blank=True, default=""
+    )
+    uncertainty_m = models.FloatField(null=True, blank=True)
+    zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
+    nearest_settlement = models.ForeignKey(
+        Settlement, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
+    settlement_distance_m = models.FloatField(null=True, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.LOW)
+    status = models.CharField(
+        max_length=20,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.REPORTED,
+        db_index=True,
+    )
+    responsible_party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    grouped_by_hand = models.BooleanField(
+        default=False, help_text="Merged or split by a person: automatic grouping leaves it be."
+    )
+    notes = models.TextField(blank=True)
+    # Denormalised from the observations, kept by the services.
+    observation_count = models.PositiveIntegerField(default=0)
+    killed = models.PositiveIntegerField(default=0)
+    injured = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["min_lon", "min_lat", "max_lon", "max_lat"]),
+            models.Index(fields=["zone", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Observation(GeoRecord):
+    """What one observer saw or one party reported, at one time.
+
+    geometry is the observed event's position when known: given directly, or
+    computed from the observer's position, the bearing and the distance.
+    """
+
+    client_uuid = models.UUIDField(unique=True, help_text="Makes a resend harmless.")
+    content_sha256 = models.CharField(
+        max_length=64, help_text="Canonical hash of what was sent, to tell a resend from a clash."
+    )
+    observed_at = models.DateTimeField(db_index=True)
+    window = models.DateField(
+        db_index=True, help_text="Mission day (evening to evening) the observation falls in."
+    )
+    observer_kind = models.CharField(max_length=20, choices=ObserverKind.choices)
+    observer_post = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="observations"
+    )
+    observer_label = models.CharField(
+        max_length=100, blank=True, help_text="Patrol call sign, drone or camera id."
+    )
+    observer_lon = models.FloatField(null=True, blank=True)
+    observer_lat = models.FloatField(null=True, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reporting_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=40, choices=ObservationType.choices)
+    count = models.PositiveIntegerField(default=1)
+    weapon_type = models.CharField(max_length=100, blank=True)
+    bearing_deg = models.FloatField(null=True, blank=True)
+    distance_m = models.FloatField(null=True, blank=True)
+    position_method = models.CharField(
+        max_length=20, choices=PositionMethod.choices, blank=True, default=""
+    )
+    direction_of_fire = models.CharField(
+        max_length=10, choices=FireDirection.choices, blank=True, default=""
+    )
+    direction_place = models.CharField(
+        max_length=200, blank=True, help_text="Place the direction of fire is relative to."
+    )
+    killed_military = models.PositiveIntegerField(default=0)
+    killed_civilian = models.PositiveIntegerField(default=0)
+    injured_military = models.PositiveIntegerField(default=0)
+    injured_civilian = models.PositiveIntegerField(default=0)
+    text = models.TextField(blank=True)
+    zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, null=True, blank=True, related_name="observations"
+    )
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="observations",
+    )
+
+    class Meta:
+        ordering = ["-observed_at"]
+        indexes = [
+            models.Index(fields=["zone", "type", "observed_at"]),
+            models.Index(fields=["observer_post", "observed_at"]),
+            models.Index(fields=["incident"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} at {self.observed_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def casualties(self) -> int:
+        return (
+            self.killed_military
+            + self.killed_civilian
+            + self.injured_military
+            + self.injured_civilian
+        )
+
+
+class Attachment(Record):
+    """A photo or video of an observation; the file's hash is in the ledger."""
+
+    observation = models.ForeignKey(
+        Observation, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(upload_to="observations/%Y/%m/")
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.original_name or self.sha256[:12]
+
+
+class CheckIn(Record):
+    """An OP's periodic report that it is manned and in contact."""
+
+    client_uuid = models.UUIDField(unique=True)
+    post = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="check_ins")
+    checked_in_at = models.DateTimeField(db_index=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=20, default="normal", help_text="normal, degraded")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "checked_in_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.post} {self.checked_in_at:%Y-%m-%d %H:%M}Z"
+
+
+class ObservationCount(models.Model):
+    """Rollup: observations per mission day, observer post, zone, type and visibility.
+
+    The four share flags are part of the key: a reader's count sums only the
+    rows shared with their party (the mission sums all), exactly as a count of
+    the visible observations would. Written by the ingest service in the same
+    transaction as the observations it counts.
+    """
+
+    window = models.DateField()
+    # Plain ids, 0 for "none": a NULL in a unique key would let SQLite keep two
+    # rows for one key (NULLs are distinct there), splitting a count in two.
+    post_key = models.BigIntegerField(default=0, help_text="Observer post id, 0 if none.")
+    zone_key = models.BigIntegerField(default=0, help_text="Zone id, 0 if none.")
+    type = models.CharField(max_length=40, choices=ObservationType.choices)
+    share_side_a = models.BooleanField()
+    share_side_b = models.BooleanField()
+    share_agencies = models.BooleanField()
+    share_public = models.BooleanField()
+    observations = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0, help_text="Sum of the observations' counts.")
+    killed = models.PositiveIntegerField(default=0)
+    injured = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "window",
+                    "post_key",
+                    "zone_key",
+                    "type",
+                    "share_side_a",
+                    "share_side_b",
+                    "share_agencies",
+                    "share_public",
+                ],
+                name="observation_count_key",
+            )
+        ]
+        indexes = [models.Index(fields=["window", "zone_key", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.window} {self.type}: {self.observations}"
