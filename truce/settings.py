@@ -145,6 +145,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_MIMETYPES = {".geojson": "application/geo+json"}
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 

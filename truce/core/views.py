@@ -129,6 +129,8 @@ def _map_labels() -> dict[str, str]:
         "op-corridor_traffic": _("Corridor traffic posts"),
         "facilities": _("Other facilities"),
         "tiles": _("Base map tiles"),
+        # Translators: the layer of country outlines and names under the map's data.
+        "borders": _("Country outlines"),
         "legend": _("Layers"),
         "approximate": _("Approximate position"),
         "open": _("Open record"),

@@ -2,8 +2,10 @@
    The session cookie authenticates the requests, so each party's map shows
    exactly what its selectors allow. No tile server is needed: admin areas
    and zones give the map its shape; a tile layer is added only if the
-   deployment configured one. Popups are built with DOM nodes and
-   textContent, never innerHTML, because names are data. */
+   deployment configured one. Under everything lie country outlines and
+   names (../basemap/), toggled as "Country outlines", so a reader can tell where they
+   are. Popups are built with DOM nodes and textContent, never innerHTML,
+   because names are data. */
 (function () {
   "use strict";
 
@@ -28,6 +30,13 @@
   var tiles = null;
   if (config.tileUrl) {
     tiles = L.tileLayer(config.tileUrl, { maxZoom: 18 }).addTo(map);
+  }
+
+  // Country outlines and names, under every data layer; over tiles, outlines only.
+  var basemapUrl = container.getAttribute("data-basemap-url");
+  var basemap = null;
+  if (basemapUrl && window.TruceBasemap) {
+    basemap = window.TruceBasemap.add(map, basemapUrl, { fill: !tiles });
   }
 
   function element(tag, className, text) {
@@ -183,6 +192,9 @@
       if (tiles) {
         fieldset.appendChild(toggle(labels.tiles, tiles, null, null));
       }
+      if (basemap) {
+        fieldset.appendChild(toggle(labels.borders, basemap.layer, window.TruceBasemap.swatch, null));
+      }
       overlays.forEach(function (overlay) {
         overlay.count = element("span", "count", labels.loading);
         fieldset.appendChild(toggle(labels[overlay.key], overlay.layer, overlay.swatch, overlay.count));
@@ -252,12 +264,18 @@
       }
     );
   });
+  if (basemap) {
+    loads.push(basemap.loaded.catch(function () {
+      failed.push(labels.borders);
+    }));
+  }
 
   Promise.all(loads).then(function () {
     if (failed.length) {
       status.textContent = labels.failed + ": " + failed.join(", ");
     }
-    // Fit the theatre: areas, zones, settlements and posts. Other facilities
+    // Fit the theatre: areas, zones, settlements and posts, never the base
+    // map's countries, which are far larger. Other facilities
     // may lie far away (a supply depot in another country) and would shrink
     // the area of interest to a speck; they count only if nothing else does.
     function boundsOf(list) {

@@ -1,4 +1,5 @@
-/* The small map on a record's page: its geometry alone, no tiles needed. */
+/* The small map on a record's page: its geometry over the country outlines
+   of the offline base map (../basemap/), no tiles needed. */
 (function () {
   "use strict";
 
@@ -12,6 +13,12 @@
   var geometry = JSON.parse(data.textContent);
   var approximate = container.getAttribute("data-approximate") === "true";
   var map = L.map(container, { attributionControl: false, scrollWheelZoom: false });
+  var basemapUrl = container.getAttribute("data-basemap-url");
+  if (basemapUrl && window.TruceBasemap) {
+    // Outlines only: at a record's zoom the country names would land off-screen.
+    // A failed load leaves the record on the plain background, as before.
+    window.TruceBasemap.add(map, basemapUrl, { labels: false }).loaded.catch(function () {});
+  }
   var layer = L.geoJSON(geometry, {
     // Styles areas only: a point keeps the look its circle marker was given.
     style: function (feature) {
