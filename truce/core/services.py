@@ -377,15 +377,7 @@ def user_create(
         if found is None:
             raise InvalidInput(f"unknown party {party!r}", field="party")
         party = found
-    if isinstance(organisation, str):
-        org = Organisation.objects.filter(code=organisation, is_deleted=False).first()
-        if org is None:
-            raise InvalidInput(f"unknown organisation {organisation!r}", field="organisation")
-        organisation = org
-    if organisation is not None and organisation.party_id != party.pk:
-        raise InvalidInput(
-            f"organisation {organisation.code} belongs to another party", field="organisation"
-        )
+    organisation = _organisation_of_party(organisation, party.pk)
     role_codes = _checked_roles(roles)
     first, _, last = full_name.partition(" ")
     user = User(
@@ -448,17 +440,7 @@ def user_update(
     ensure_registry_editor(actor)
     user = User.objects.select_for_update().select_related("party", "organisation").get(pk=user.pk)
     if organisation != "unchanged":
-        if isinstance(organisation, str):
-            found = Organisation.objects.filter(code=organisation, is_deleted=False).first()
-            if found is None:
-                raise InvalidInput(f"unknown organisation {organisation!r}", field="organisation")
-            organisation = found
-        if organisation is not None and organisation.party_id != user.party_id:
-            raise InvalidInput(
-                f"organisation {organisation.code} belongs to another party",
-                field="organisation",
-            )
-        user.organisation = organisation
+        user.organisation = _organisation_of_party(organisation, user.party_id)
     if roles is not None:
         role_codes = _checked_roles(roles)
         user.roles.set([Role.objects.get_or_create(code=c)[0] for c in sorted(role_codes)])
@@ -482,6 +464,22 @@ def user_update(
         payload=_user_payload(user),
     )
     return user
+
+
+def _organisation_of_party(
+    organisation: Organisation | str | None, party_id: int
+) -> Organisation | None:
+    """The organisation (by row or code), which must belong to the user's party."""
+    if isinstance(organisation, str):
+        found = Organisation.objects.filter(code=organisation, is_deleted=False).first()
+        if found is None:
+            raise InvalidInput(f"unknown organisation {organisation!r}", field="organisation")
+        organisation = found
+    if organisation is not None and organisation.party_id != party_id:
+        raise InvalidInput(
+            f"organisation {organisation.code} belongs to another party", field="organisation"
+        )
+    return organisation
 
 
 def _checked_roles(roles: Iterable[str]) -> set[str]:
