@@ -27,12 +27,14 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import Operation
 
+from truce.alerts.api import router as alerts_router
 from truce.core.api import router as core_router
 from truce.core.auth import BearerTokenAuth, SessionCsrfAuth
 from truce.core.errors import DomainError
 from truce.core.figures_api import router as figures_router
 from truce.ledger.api import router as ledger_router
 from truce.lib.pagination import PageError
+from truce.monitoring.api import router as monitoring_router
 
 logger = logging.getLogger("truce.api")
 
@@ -190,3 +192,5 @@ for _exc_class, _handler in _HANDLERS:
 api.add_router("/", core_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/figures", figures_router)
+api.add_router("/monitoring", monitoring_router)
+api.add_router("/alerts", alerts_router)

@@ -180,5 +180,11 @@ TRUCE_WINDOW_BOUNDARY = env_time("TRUCE_WINDOW_BOUNDARY", "18:00")
 # Running totals count from the ceasefire's hour (00:00 Moscow time, 10 Nov 2020
 # in the demo's operation).
 TRUCE_CEASEFIRE_START = env_datetime("TRUCE_CEASEFIRE_START", "2020-11-09T21:00:00Z")
+# The duty-officer queue's poll also looks for silent OPs, so a centre without
+# cron still hears of them; off in the demo, whose records end in 2020.
+TRUCE_ALERTS_POLL_SILENCE = env_bool("TRUCE_ALERTS_POLL_SILENCE", TRUCE_MODE != "demo")
+# Optional signed webhook for alerts (HMAC-SHA256 in X-Truce-Signature).
+TRUCE_ALERT_WEBHOOK_URL = env_str("TRUCE_ALERT_WEBHOOK_URL", "") or ""
+TRUCE_ALERT_WEBHOOK_SECRET = env_str("TRUCE_ALERT_WEBHOOK_SECRET", "") or ""
 TRUCE_API_PAGE_MAX = 500
 TRUCE_SCENARIO_DIR = PROJECT_DIR / "scenarios"

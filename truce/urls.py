@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("monitoring/", include("truce.monitoring.urls")),
+    path("alerts/", include("truce.alerts.urls")),
     path("", include("truce.core.urls")),
 ]

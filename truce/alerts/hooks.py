@@ -3,27 +3,127 @@
 The monitoring app calls these after it has written observations, changed an
 incident or recorded a check-in, so an alert is raised in the same
 transaction as the write that caused it (and is visible the moment it commits).
+
+Cost: one query for the active rules per call, whatever the batch size; then
+a fixed number per rule (per rule and zone for thresholds, one for the
+proximity targets' freshness); an alert's own write only when one is raised.
+
+A failure in here is logged and undone (the work runs in a savepoint) rather
+than failing the observation: losing a report because alerting broke would
+be worse than a missing alert. In test mode it is raised, so bugs surface.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+
+from truce.alerts import evaluate, proximity, services
+from truce.alerts.models import RuleKind
+from truce.alerts.rules import TARGET_SETTLEMENT
+from truce.monitoring.models import VIOLATION_TYPES, Incident, IncidentStatus, Observation
 
 if TYPE_CHECKING:
     from truce.core.models import User
-    from truce.monitoring.models import CheckIn, Incident, Observation
+    from truce.monitoring.models import CheckIn
+
+logger = logging.getLogger("truce.alerts")
+
+
+@contextmanager
+def _contained(hook: str) -> Iterator[None]:
+    try:
+        with transaction.atomic():
+            yield
+    except Exception:
+        if settings.TRUCE_MODE == "test":
+            raise
+        logger.exception("alert hook %s failed; the monitoring write goes on", hook)
+
+
+def _incidents_of(observations: Sequence[Observation]) -> dict[int, Incident]:
+    """The batch's incidents: those the grouping already attached, the rest in one query."""
+    found: dict[int, Incident] = {}
+    missing: set[int] = set()
+    for observation in observations:
+        if not observation.incident_id:
+            continue
+        cached = observation.incident if Observation.incident.is_cached(observation) else None
+        if cached is not None:
+            found[observation.incident_id] = cached
+        else:
+            missing.add(observation.incident_id)
+    if missing:
+        found.update(Incident.objects.in_bulk(missing))
+    return found
+
+
+def _index_for(rule_params: dict[str, object]) -> tuple[str, tuple[str, ...] | None]:
+    target = str(rule_params.get("target", TARGET_SETTLEMENT))
+    pcodes = rule_params.get("settlements")
+    return target, tuple(sorted(pcodes)) if isinstance(pcodes, list) and pcodes else None
 
 
 def observations_recorded(observations: Sequence[Observation], *, actor: User | None) -> None:
-    """New observations were written (one request's worth, already grouped)."""
+    """New observations were written (one request's worth, already grouped).
+
+    Evaluates the threshold, casualty and proximity rules over the batch.
+    """
+    live = [o for o in observations if not o.is_deleted]
+    if not live:
+        return
+    with _contained("observations_recorded"):
+        rules = services.active_rules(evaluate.OBSERVATION_KINDS)
+        if not rules:
+            return
+        incidents: dict[int, Incident] | None = None
+        indexes: dict[tuple[str, tuple[str, ...] | None], proximity.TargetIndex | None] = {}
+        candidates: list[evaluate.Candidate] = []
+        for rule in rules:
+            if rule.kind == RuleKind.THRESHOLD:
+                candidates += evaluate.threshold(rule, live)
+                continue
+            if incidents is None:
+                incidents = _incidents_of(live)
+            if rule.kind == RuleKind.CASUALTY:
+                candidates += evaluate.casualty(rule, live, incidents)
+            elif rule.kind == RuleKind.PROXIMITY:
+                key = _index_for(rule.params)
+                if key not in indexes:
+                    indexes[key] = proximity.target_index(*key)
+                candidates += evaluate.proximity(rule, live, incidents, indexes[key])
+        services.alerts_raise(candidates)
 
 
 def incident_changed(
     incident: Incident, *, actor: User | None, previous_status: str | None
 ) -> None:
-    """An incident was created, regrouped, or changed status (e.g. verified)."""
+    """An incident was created, regrouped, or changed status (e.g. verified).
+
+    Evaluates the verified_violation rules when the incident has just become
+    a verified violation; anything else costs no query.
+    """
+    if incident.status != IncidentStatus.VERIFIED or incident.type not in VIOLATION_TYPES:
+        return
+    if previous_status == IncidentStatus.VERIFIED:
+        return
+    with _contained("incident_changed"):
+        candidates = [
+            candidate
+            for rule in services.active_rules([RuleKind.VERIFIED_VIOLATION])
+            if (candidate := evaluate.verified_violation(rule, incident)) is not None
+        ]
+        services.alerts_raise(candidates)
 
 
 def check_in_recorded(check_in: CheckIn, *, actor: User | None) -> None:
-    """An OP checked in."""
+    """An OP checked in: its open silence alerts are resolved automatically."""
+    if check_in.is_deleted:
+        return
+    with _contained("check_in_recorded"):
+        services.resolve_silence(post_id=check_in.post_id, checked_in_at=check_in.checked_in_at)

@@ -438,7 +438,12 @@ def user_update(
     Deactivating also stops the account's API tokens (auth checks is_active).
     """
     ensure_registry_editor(actor)
-    user = User.objects.select_for_update().select_related("party", "organisation").get(pk=user.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
+    user = (
+        User.objects.select_for_update(of=("self",))
+        .select_related("party", "organisation")
+        .get(pk=user.pk)
+    )
     if organisation != "unchanged":
         user.organisation = _organisation_of_party(organisation, user.party_id)
     if roles is not None:

@@ -133,3 +133,13 @@ def visibility_seen_by(names: Iterable[str], user: User | None) -> list[str]:
     if scope == Scope.MISSION:
         return names
     return [n for n in names if n in {scope.value, Scope.PUBLIC.value}]
+
+
+def visible_counts(queryset: QuerySet[M], user: User | None) -> QuerySet[M]:
+    """Rollup rows whose share flags admit the user, by the same rule as visible().
+
+    Count tables key their rows by the visibility of what they count (the
+    same share_* columns, no tombstones), so summing the admitted rows gives
+    exactly the count of the records the user may see.
+    """
+    return queryset.filter(visibility_q(user))

@@ -199,6 +199,11 @@ class Observation(GeoRecord):
         related_name="observations",
     )
 
+    # Grouping is the incident's business: its ledger entries list its
+    # observations, so moving an observation between incidents (automatic
+    # regrouping, a merge, a split) does not rewrite what the observer saw.
+    LEDGER_EXCLUDE = GeoRecord.LEDGER_EXCLUDE | {"incident"}
+
     class Meta:
         ordering = ["-observed_at"]
         indexes = [

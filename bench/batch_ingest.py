@@ -1,0 +1,248 @@
+"""Durable batch ingest through the HTTP API vs a raw sqlite3 executemany of the same rows.
+
+API side: `truce serve` (waitress) on a fresh copy of the demo database; the
+simulator's observations (the mission's OP reports) posted in batches of
+1,000 to /api/v1/monitoring/observations/batch with a bearer token over one
+keep-alive connection, one request after the other. Each batch is one
+transaction: validation, positions, grouping into incidents, the
+observations, one ledger entry per observation and per incident, the count
+rollups and the alert rules, committed with synchronous=FULL.
+
+Raw side: the observation rows the service stored, read back from the first
+database column for column, inserted into another fresh copy of the same
+migrated database with sqlite3.executemany, one transaction of 1,000 rows at
+a time, under Truce's own PRAGMAs (WAL, synchronous=FULL, foreign keys on).
+The incidents those rows point at are copied first, untimed, so the foreign
+keys hold. Target: the API's rate is at least 40 % of the raw rate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from bench.common import (
+    DB_NAME,
+    Http,
+    PySpy,
+    Result,
+    Server,
+    benchmark_args,
+    close_django,
+    columns_of,
+    finish,
+    fmt_rate,
+    fresh_database,
+    log,
+    raw_connection,
+    setup_django,
+    sim_observations,
+    summarise_stacks,
+    summary_ms,
+    token_for,
+)
+
+TARGET_RATIO = 0.40
+BATCH_PATH = "/api/v1/monitoring/observations/batch"
+WARM_UP = 100
+# Functions whose share of the server's samples tells where an ingest's time goes.
+FOCUS = (
+    "observations_batch",
+    "_ingest",
+    "load",
+    "clean_item",
+    "_existing",
+    "_build",
+    "_group",
+    "plan_groups",
+    "settle",
+    "save_settled",
+    "insert_returning_ids",
+    "ledger_append_many",
+    "_payload",
+    "rollups_add",
+    "observations_recorded",
+    "run_idempotent",
+    "commit",
+)
+
+
+def _max_id(con: Any, table: str) -> int:
+    return int(con.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0])
+
+
+def _count(con: Any, table: str) -> int:
+    return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = benchmark_args(__doc__ or "")
+    parser.add_argument("--observations", type=int, help="default 50,000 (quick: 2,000)")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
+    args = parser.parse_args(argv)
+    total = args.observations or (2_000 if args.quick else 50_000)
+    batch = min(args.batch, total)
+
+    api_dir = fresh_database(args.template, args.work, "api")
+    setup_django(api_dir)
+    import sqlite3
+
+    sims = sim_observations(total + WARM_UP, scale=60 if args.quick else 500)
+    items = [o.data for o in sims]
+    warm, items = items[:WARM_UP], items[WARM_UP : WARM_UP + total]
+    token = token_for("operator")
+    close_django()
+    bodies = [
+        json.dumps({"items": items[i : i + batch]}).encode("utf-8")
+        for i in range(0, len(items), batch)
+    ]
+    log(f"batch_ingest: {len(items):,} observations in {len(bodies)} batches of {batch}")
+
+    # --- API ---------------------------------------------------------------------------------
+    latencies: list[float] = []
+    profile: dict[str, Any] | None = None
+    with Server(api_dir, threads=args.threads) as server:
+        client = Http(server.port, token)
+        status, body = client.json("POST", BATCH_PATH, {"items": warm})
+        if status != 201:
+            raise RuntimeError(f"warm-up batch: {status} {body}")
+        con = sqlite3.connect(api_dir / DB_NAME)
+        first_id = _max_id(con, "monitoring_observation")
+        before = {
+            t: _count(con, t)
+            for t in ("monitoring_incident", "ledger_ledgerentry", "monitoring_observationcount")
+        }
+        con.close()
+        spy = PySpy(server.pid, args.work / "batch_ingest.pyspy.txt") if args.profile else None
+        started = time.perf_counter()
+        for number, payload in enumerate(bodies):
+            t0 = time.perf_counter()
+            status, data = client.request("POST", BATCH_PATH, payload)
+            latencies.append(time.perf_counter() - t0)
+            if status != 201:
+                raise RuntimeError(f"batch {number}: {status} {data[:500]!r}")
+            answer = json.loads(data)
+            if answer["created"] != len(answer["items"]):
+                raise RuntimeError(f"batch {number}: {answer['created']} created")
+        api_seconds = time.perf_counter() - started
+        if spy is not None:
+            stacks = spy.stop()
+            if stacks is not None:
+                profile = summarise_stacks(stacks, FOCUS)
+        client.close()
+    api_rate = len(items) / api_seconds
+
+    # --- what the API stored -----------------------------------------------------------------
+    src = sqlite3.connect(api_dir / DB_NAME)
+    obs_columns = [c for c in columns_of(src, "monitoring_observation") if c != "id"]
+    quoted = ", ".join(f'"{c}"' for c in obs_columns)
+    rows = src.execute(
+        f"SELECT {quoted} FROM monitoring_observation WHERE id > ? ORDER BY id",
+        (first_id,),
+    ).fetchall()
+    written = {t: _count(src, t) - n for t, n in before.items()}
+    api_check = src.execute(
+        "SELECT count(*), total(count), min(client_uuid), max(client_uuid) "
+        "FROM monitoring_observation WHERE id > ?",
+        (first_id,),
+    ).fetchone()
+    src.close()
+    if len(rows) != len(items):
+        raise RuntimeError(f"the API stored {len(rows)} rows for {len(items)} observations")
+
+    # --- raw executemany ---------------------------------------------------------------------
+    raw_dir = fresh_database(args.template, args.work, "raw")
+    dst = raw_connection(raw_dir / DB_NAME)
+    raw_first = _max_id(dst, "monitoring_observation")
+    # Every incident the API created (warm-up included) that the rows may point at.
+    src = sqlite3.connect(api_dir / DB_NAME)
+    inc_columns = columns_of(src, "monitoring_incident")
+    inc_quoted = ", ".join(f'"{c}"' for c in inc_columns)
+    incidents = src.execute(
+        f"SELECT {inc_quoted} FROM monitoring_incident WHERE id > ? ORDER BY id",
+        (_max_id(dst, "monitoring_incident"),),
+    ).fetchall()
+    src.close()
+    dst.execute("BEGIN IMMEDIATE")
+    marks = ", ".join(["?"] * len(inc_columns))
+    dst.executemany(
+        f"INSERT INTO monitoring_incident ({inc_quoted}) VALUES ({marks})",
+        incidents,
+    )
+    dst.execute("COMMIT")
+    insert = (
+        f"INSERT INTO monitoring_observation ({quoted}) "
+        f"VALUES ({', '.join(['?'] * len(obs_columns))})"
+    )
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        dst.execute("BEGIN IMMEDIATE")
+        dst.executemany(insert, rows[start : start + batch])
+        dst.execute("COMMIT")
+    raw_seconds = time.perf_counter() - started
+    raw_check = dst.execute(
+        "SELECT count(*), total(count), min(client_uuid), max(client_uuid) "
+        "FROM monitoring_observation WHERE id > ?",
+        (raw_first,),
+    ).fetchone()
+    journal = dst.execute("PRAGMA journal_mode").fetchone()[0]
+    synchronous = dst.execute("PRAGMA synchronous").fetchone()[0]
+    dst.close()
+    raw_rate = len(rows) / raw_seconds
+    ratio = api_rate / raw_rate
+
+    result = Result("batch_ingest", "Durable batch ingest: HTTP API vs raw executemany", args.quick)
+    result.sizes = {
+        "observations": len(items),
+        "batch": batch,
+        "batches": len(bodies),
+        "source": "truce.monitoring.simulate (mixed profile), the mission's OP reports",
+        "server": f"truce serve, waitress, {args.threads} threads, one keep-alive client",
+        "columns per row": len(obs_columns),
+    }
+    per_batch = summary_ms(latencies)
+    result.figure("API", f"{fmt_rate(api_rate)} ({api_seconds:.2f} s)")
+    result.figure("raw executemany", f"{fmt_rate(raw_rate)} ({raw_seconds:.2f} s)")
+    result.figure("ratio API / raw", f"{ratio:.1%}")
+    result.figure(
+        "API latency per batch",
+        f"p50 {per_batch['p50']:.0f} ms, p95 {per_batch['p95']:.0f} ms, "
+        f"max {per_batch['max']:.0f} ms",
+    )
+    result.figure(
+        "API also wrote",
+        f"{written['monitoring_incident']:,} incidents, "
+        f"{written['ledger_ledgerentry']:,} ledger entries, "
+        f"{written['monitoring_observationcount']:,} new rollup rows",
+    )
+    result.figure("raw database", f"journal_mode={journal}, synchronous={synchronous} (2 = FULL)")
+    result.target("API rate >= 40% of raw executemany", f"{ratio:.1%}", ratio >= TARGET_RATIO)
+    result.checks = {
+        "api_rows": len(rows),
+        "raw_rows": raw_check[0],
+        "same_rows": tuple(api_check) == tuple(raw_check),
+        "all_created": True,
+    }
+    result.raw = {
+        "api_rows_per_s": api_rate,
+        "raw_rows_per_s": raw_rate,
+        "ratio": ratio,
+        "api_seconds": api_seconds,
+        "raw_seconds": raw_seconds,
+        "batch_ms": per_batch,
+        "profile": profile,
+    }
+    if profile is not None:
+        shares = ", ".join(f"{k} {v}%" for k, v in profile["inclusive_pct"].items() if v)
+        result.notes.append(f"py-spy, {profile['samples']} samples, inclusive: {shares}")
+    finish(result, args.out)
+    if not result.checks["same_rows"]:
+        sys.exit("batch_ingest: the raw copy does not hold the rows the API stored")
+
+
+if __name__ == "__main__":
+    main()

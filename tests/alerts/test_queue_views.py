@@ -1,0 +1,217 @@
+"""The duty-officer queue: live, ordered, one-click answers, and the mission's only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.alerts.conftest import World
+from truce.alerts import hooks, services
+from truce.alerts.models import Alert, AlertStatus
+from truce.core.models import User
+from truce.lib.time import utcnow
+
+pytestmark = pytest.mark.django_db
+
+
+def _raise(world: World, severity: str = "high") -> Alert:
+    """One alert of a severity (from a rule switched off again, so alerts do not multiply)."""
+    rule = world.rule("casualty", {}, severity=severity, name=f"{severity} casualties")
+    hooks.observations_recorded([world.observe(killed_civilian=1)], actor=None)
+    services.alert_rule_update(
+        actor=None, rule=rule, expected_version=rule.version, changes={"active": False}
+    )
+    return Alert.objects.get(rule=rule)
+
+
+def _state(html: str) -> str:
+    match = re.search(r'id="queue-state" name="state" value="([0-9a-f]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def test_the_queue_shows_open_alerts_first_by_severity_then_age(
+    client: Client, world: World, mission_user: User
+) -> None:
+    low = _raise(world, "low")
+    critical = _raise(world, "critical")
+    high = _raise(world, "high")
+    done = _raise(world, "critical")
+    acknowledged = _raise(world, "critical")
+    services.alert_resolve(actor=mission_user, alert=done)
+    services.alert_acknowledge(actor=mission_user, alert=acknowledged)
+
+    client.force_login(mission_user)
+    response = client.get(reverse("alerts:queue"))
+    assert response.status_code == 200
+    rows = [row.alert for row in response.context["active"]]
+    assert rows == [critical, high, low, acknowledged]
+    assert [row.alert for row in response.context["recent"]] == [done]
+    html = response.content.decode()
+    assert 'hx-trigger="every 500ms"' in html
+    assert 'data-open-count="3"' in html
+    # Raised time in mission time, UTC in its title.
+    assert re.search(r'<time datetime="[^"]+" title="[^"]+ UTC">', html)
+    post_pages = (
+        "/monitoring/posts/op-n1/",
+        reverse("registry-detail", args=["facilities", world.places.mission_op.public_id]),
+    )
+    assert any(f'href="{url}"' in html for url in post_pages)
+    assert "Duty officer" in html
+    # The nav badge counts open alerts.
+    assert re.search(r'id="nav-alert-count"[^>]*>3<', html)
+
+
+def test_the_fragment_answers_204_until_something_changes(
+    client: Client, world: World, mission_user: User
+) -> None:
+    client.force_login(mission_user)
+    url = reverse("alerts:queue-fragment")
+    first = client.get(url)
+    assert first.status_code == 200
+    state = _state(first.content.decode())
+    assert client.get(url, {"state": state}).status_code == 204
+
+    alert = _raise(world)
+    changed = client.get(url, {"state": state})
+    assert changed.status_code == 200
+    html = changed.content.decode()
+    assert alert.title in html
+    assert 'hx-swap-oob="outerHTML"' in html
+    assert _state(html) != state
+
+
+def test_acknowledge_is_one_post_with_csrf(world: World, mission_user: User) -> None:
+    alert = _raise(world)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(mission_user)
+    page = client.get(reverse("alerts:queue")).content.decode()
+    button = f'id="ack-{alert.public_id}"'
+    assert button in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+
+    url = reverse("alerts:acknowledge", args=[alert.public_id])
+    assert client.post(url).status_code == 403  # no CSRF token
+    response = client.post(
+        url, {"csrfmiddlewaretoken": token.group(1)}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    assert alert.acknowledged_by == mission_user
+    html = response.content.decode()
+    # Focus lands on the element that replaced the button (same id).
+    assert f'<span id="ack-{alert.public_id}" class="acknowledged" tabindex="-1">' in html
+
+    resolve = reverse("alerts:resolve", args=[alert.public_id])
+    response = client.post(resolve, {"csrfmiddlewaretoken": token.group(1), "note": "Done"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("alerts:queue")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.RESOLVED
+    assert alert.resolution == "Done"
+
+
+def test_the_poll_escalates_what_is_due(client: Client, world: World, mission_user: User) -> None:
+    alert = _raise(world)
+    # Time passes: the alert's due time is behind us.
+    Alert.objects.filter(pk=alert.pk).update(due_at=utcnow() - dt.timedelta(minutes=1))
+    client.force_login(mission_user)
+    html = client.get(reverse("alerts:queue-fragment")).content.decode()
+    alert.refresh_from_db()
+    assert alert.escalation_level == 1
+    assert alert.current_role == "administrator"
+    assert "Escalated, level 1" in html
+    assert "is-escalated" in html
+
+
+def test_the_detail_page_tells_the_whole_story(
+    client: Client, world: World, mission_user: User
+) -> None:
+    alert = _raise(world)
+    client.force_login(mission_user)
+    client.post(reverse("alerts:acknowledge", args=[alert.public_id]))
+    response = client.get(reverse("alerts:detail", args=[alert.public_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert alert.title in html
+    assert [str(step["action"]) for step in response.context["steps"]] == [
+        "acknowledged",
+        "raised",
+    ]
+    assert reverse("api:alert_cap", kwargs={"public_id": alert.public_id}) in html
+
+
+@pytest.mark.parametrize("reader", ["side_a_user", "side_b_user", "agency_user"])
+def test_no_one_outside_the_mission_sees_the_queue(
+    client: Client, world: World, reader: str, request: pytest.FixtureRequest
+) -> None:
+    alert = _raise(world)
+    client.force_login(request.getfixturevalue(reader))
+    for url in (
+        reverse("alerts:queue"),
+        reverse("alerts:queue-fragment"),
+        reverse("alerts:detail", args=[alert.public_id]),
+    ):
+        assert client.get(url).status_code == 404, url
+    for name in ("alerts:acknowledge", "alerts:resolve"):
+        assert client.post(reverse(name, args=[alert.public_id])).status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("alerts:queue") not in home
+    assert alert.title not in home
+
+
+def test_mission_users_get_the_nav_link(client: Client, world: World, mission_user: User) -> None:
+    client.force_login(mission_user)
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("alerts:queue")}"' in html
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client: Client, world: World) -> None:
+    response = client.get(reverse("alerts:queue"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_admin_lists_alerts_and_rules(client: Client, world: World, admin_user: User) -> None:
+    alert = _raise(world)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:alerts_alert_changelist")).status_code == 200
+    assert client.get(reverse("admin:alerts_alert_change", args=[alert.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:alerts_alertrule_change", args=[alert.rule.pk])).status_code
+        == 200
+    )
+    response = client.post(
+        reverse("admin:alerts_alert_changelist"),
+        {"action": "acknowledge", "_selected_action": [alert.pk]},
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+
+
+def test_the_demo_queue_poll_does_not_flag_posts_silent_against_todays_clock(
+    settings, monkeypatch
+) -> None:
+    """The demo's check-ins end in 2020: only `truce alerts tick --now` judges silence there."""
+    from truce.alerts import services, views
+
+    calls: list[str] = []
+    monkeypatch.setattr(services, "alerts_escalate_due", lambda **_: calls.append("escalate"))
+    monkeypatch.setattr(services, "alerts_check_silence", lambda **_: calls.append("silence"))
+    monkeypatch.setattr(views, "_silence_checked_at", 0.0)
+    settings.TRUCE_ALERTS_POLL_SILENCE = False
+    views._poll_tick()
+    assert calls == ["escalate"]
+    settings.TRUCE_ALERTS_POLL_SILENCE = True
+    monkeypatch.setattr(views, "_silence_checked_at", 0.0)
+    views._poll_tick()
+    assert calls == ["escalate", "escalate", "silence"]

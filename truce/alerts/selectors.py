@@ -1,0 +1,186 @@
+"""Reads of prompt response, always through party visibility.
+
+Alerts and rules are mission-only records, so for a party or an agency
+every list here is empty and every lookup is a NotFound, exactly as for any
+other record they may not see. Rules are further limited to those who keep
+them (administrators and duty officers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from truce.alerts.models import ACTIVE_STATUSES, CLOSED_STATUSES, Alert, AlertRule, AlertStatus
+from truce.alerts.permissions import may_manage_rules
+from truce.core.errors import InvalidInput, NotFound
+from truce.core.sharing import visible
+from truce.lib.time import utcnow
+from truce.monitoring.models import Severity
+
+if TYPE_CHECKING:
+    from truce.core.models import User
+
+R = TypeVar("R", Alert, AlertRule)
+
+# Status filters accepted besides the statuses themselves.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "active": tuple(ACTIVE_STATUSES),
+    "closed": tuple(CLOSED_STATUSES),
+}
+SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+}
+QUEUE_LIMIT = 200
+RECENT_LIMIT = 20
+
+
+def _with_subjects(qs: QuerySet[Alert]) -> QuerySet[Alert]:
+    return qs.select_related(
+        "rule", "zone", "incident", "observation", "facility", "acknowledged_by", "resolved_by"
+    )
+
+
+def _severity_rank() -> Case:
+    return Case(
+        *(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _statuses(status: str) -> tuple[str, ...]:
+    if status in STATUS_GROUPS:
+        return STATUS_GROUPS[status]
+    if status in AlertStatus.values:
+        return (status,)
+    names = ", ".join([*AlertStatus.values, *STATUS_GROUPS])
+    raise InvalidInput(f"unknown status {status!r}; use {names}", field="status")
+
+
+def alerts_visible_to(
+    user: User | None,
+    *,
+    status: str | None = None,
+    since: dt.datetime | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+) -> QuerySet[Alert]:
+    """Alerts the user may see (the mission's), optionally raised since a time."""
+    qs = _with_subjects(visible(Alert.objects.all(), user))
+    if status:
+        qs = qs.filter(status__in=_statuses(status))
+    if since is not None:
+        qs = qs.filter(raised_at__gte=since)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if severity:
+        qs = qs.filter(severity=severity)
+    return qs
+
+
+def _by_public_id(qs: QuerySet[R], public_id: object) -> R:
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound("no such record", field="id") from None
+    row = qs.filter(public_id=key).first()
+    if row is None:
+        raise NotFound("no such record", field="id")
+    return row
+
+
+def get_alert(user: User | None, public_id: object) -> Alert:
+    """One alert, or NotFound if it does not exist or the user may not see it."""
+    return _by_public_id(alerts_visible_to(user), public_id)
+
+
+def open_alert_count(user: User | None) -> int:
+    """Alerts nobody has acknowledged yet (0 for anyone outside the mission)."""
+    return visible(Alert.objects.filter(status=AlertStatus.OPEN), user).count()
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The duty officer's view: what needs someone, and what was closed lately."""
+
+    active: list[Alert]
+    recent: list[Alert]
+    open_count: int
+    now: dt.datetime
+    state: str
+
+
+def _overdue(status: str, due: dt.datetime | None, now: dt.datetime) -> bool:
+    return status == AlertStatus.OPEN and due is not None and due <= now
+
+
+def queue_state(user: User | None, *, now: dt.datetime) -> str:
+    """A short digest that changes whenever anything the queue shows changes.
+
+    Two narrow, indexed reads (no joins), so a poll that finds nothing new
+    answers 204 without building the queue: every version of every active
+    alert, whether it is overdue, and the recently closed ones.
+    """
+    active = visible(Alert.objects.filter(status__in=ACTIVE_STATUSES), user).values_list(
+        "public_id", "version", "status", "due_at"
+    )
+    parts = sorted(
+        f"{public_id}:{version}:{int(_overdue(status, due, now))}"
+        for public_id, version, status, due in active
+    )
+    recent = (
+        visible(Alert.objects.filter(status__in=CLOSED_STATUSES), user)
+        .order_by("-resolved_at", "-pk")
+        .values_list("public_id", "version")[:RECENT_LIMIT]
+    )
+    parts += ["closed", *(f"{public_id}:{version}" for public_id, version in recent)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def alert_queue(user: User | None, *, now: dt.datetime | None = None) -> Queue:
+    """Open alerts first, then acknowledged ones; each by severity, then oldest first."""
+    now = now or utcnow()
+    status_rank = Case(
+        When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    active: list[Alert] = list(
+        alerts_visible_to(user, status="active")
+        .annotate(status_rank=status_rank, severity_rank=_severity_rank())
+        .order_by("status_rank", "-severity_rank", "raised_at", "pk")[:QUEUE_LIMIT]
+    )
+    recent = list(
+        alerts_visible_to(user, status="closed").order_by("-resolved_at", "-pk")[:RECENT_LIMIT]
+    )
+    open_count = sum(1 for alert in active if alert.status == AlertStatus.OPEN)
+    if len(active) == QUEUE_LIMIT:
+        open_count = open_alert_count(user)
+    return Queue(
+        active=active,
+        recent=recent,
+        open_count=open_count,
+        now=now,
+        state=queue_state(user, now=now),
+    )
+
+
+def alert_rules_visible_to(user: User | None, *, kind: str | None = None) -> QuerySet[AlertRule]:
+    """Rules, for those who keep them; an empty list for everyone else."""
+    if not may_manage_rules(user):
+        return AlertRule.objects.none()
+    qs = visible(AlertRule.objects.select_related("zone"), user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def get_rule(user: User | None, public_id: object) -> AlertRule:
+    return _by_public_id(alert_rules_visible_to(user), public_id)

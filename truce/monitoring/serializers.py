@@ -1,0 +1,237 @@
+"""Monitoring records as plain JSON values for the API and the map, as one reader sees them.
+
+As in truce.core.serializers, a reference to a record the reader may not
+see is null, exactly as if it were unset. An incident's own figures (how
+many observations, casualties) are shown as they are: an incident is shared
+with a party only as far as every one of its observations is
+(truce.monitoring.services.derive), so they count nothing hidden from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import reverse
+
+from truce.core.models import GeoRecord, Record, User
+from truce.core.serializers import bbox_list, reference
+from truce.core.sharing import can_see, visibility_seen_by
+from truce.lib.time import iso_utc
+from truce.monitoring.models import (
+    Attachment,
+    CheckIn,
+    Incident,
+    IncidentStatus,
+    Observation,
+)
+from truce.monitoring.selectors import LastCheckIn
+
+# Reversed once per response with a placeholder, then substituted per row:
+# a map of thousands of incidents should not pay for thousands of reversals.
+_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def _record(record: Record, user: User) -> dict[str, Any]:
+    return {
+        "id": str(record.public_id),
+        "version": record.version,
+        "visibility": visibility_seen_by(record.visibility, user),
+        "created_at": iso_utc(record.created_at),
+        "updated_at": iso_utc(record.updated_at),
+        "source": record.source,
+        "confidence": record.confidence,
+    }
+
+
+def _geo(record: GeoRecord, user: User) -> dict[str, Any]:
+    return {
+        **_record(record, user),
+        "geometry": record.geometry,
+        "bbox": bbox_list(record),
+        "location_approximate": record.location_approximate,
+    }
+
+
+def attachment_out(attachment: Attachment, user: User) -> dict[str, Any]:
+    return {
+        **_record(attachment, user),
+        "observation": str(attachment.observation.public_id),
+        "content_type": attachment.content_type,
+        "size_bytes": attachment.size_bytes,
+        "sha256": attachment.sha256,
+        "original_name": attachment.original_name,
+    }
+
+
+def observation_out(observation: Observation, user: User) -> dict[str, Any]:
+    post = observation.observer_post
+    # The observer's own position is the post's position when a post observed:
+    # shown only to readers who may see that post, or it would locate a hidden OP.
+    post_hidden = post is not None and not can_see(post, user)
+    return {
+        **_geo(observation, user),
+        "client_uuid": str(observation.client_uuid),
+        "observed_at": iso_utc(observation.observed_at),
+        "window": observation.window.isoformat(),
+        "observer_kind": observation.observer_kind,
+        "observer_post": reference(post, user, "code"),
+        "observer_label": observation.observer_label,
+        "observer_lon": None if post_hidden else observation.observer_lon,
+        "observer_lat": None if post_hidden else observation.observer_lat,
+        "reporting_party": reference(observation.reporting_party, user, "code"),
+        "type": observation.type,
+        "count": observation.count,
+        "weapon_type": observation.weapon_type,
+        "bearing_deg": observation.bearing_deg,
+        "distance_m": observation.distance_m,
+        "position_method": observation.position_method,
+        "direction_of_fire": observation.direction_of_fire,
+        "direction_place": observation.direction_place,
+        "killed_military": observation.killed_military,
+        "killed_civilian": observation.killed_civilian,
+        "injured_military": observation.injured_military,
+        "injured_civilian": observation.injured_civilian,
+        "text": observation.text,
+        "zone": reference(observation.zone, user, "code"),
+        "incident": _incident_id(observation, user),
+    }
+
+
+def _incident_id(observation: Observation, user: User) -> str | None:
+    if observation.incident_id is None:
+        return None
+    value = reference(observation.incident, user, "public_id")
+    return None if value is None else str(value)
+
+
+def observation_detail_out(
+    observation: Observation, user: User, attachments: Iterable[Attachment]
+) -> dict[str, Any]:
+    return {
+        **observation_out(observation, user),
+        "attachments": [attachment_out(a, user) for a in attachments],
+    }
+
+
+def responsible_party_code(incident: Incident, user: User) -> str | None:
+    """The party named responsible, only on a verified incident (and if the reader may see it)."""
+    if incident.status != IncidentStatus.VERIFIED:
+        return None
+    value = reference(incident.responsible_party, user, "code")
+    return None if value is None else str(value)
+
+
+def incident_out(incident: Incident, user: User) -> dict[str, Any]:
+    settlement = reference(incident.nearest_settlement, user, "pcode")
+    return {
+        **_geo(incident, user),
+        "reference": incident.reference,
+        "type": incident.type,
+        "started_at": iso_utc(incident.started_at),
+        "ended_at": iso_utc(incident.ended_at),
+        "position_method": incident.position_method,
+        "uncertainty_m": incident.uncertainty_m,
+        "zone": reference(incident.zone, user, "code"),
+        "nearest_settlement": settlement,
+        # A distance to a settlement the reader may not see would half-locate it.
+        "settlement_distance_m": incident.settlement_distance_m if settlement else None,
+        "severity": incident.severity,
+        "status": incident.status,
+        "responsible_party": responsible_party_code(incident, user),
+        "grouped_by_hand": incident.grouped_by_hand,
+        "notes": incident.notes,
+        "observation_count": incident.observation_count,
+        "killed": incident.killed,
+        "injured": incident.injured,
+    }
+
+
+def incident_detail_out(
+    incident: Incident, user: User, observations: list[Observation]
+) -> dict[str, Any]:
+    """The incident with its observations (as the selector gave them to the reader)."""
+    return {
+        **incident_out(incident, user),
+        "observations": [observation_out(o, user) for o in observations],
+    }
+
+
+def check_in_out(check_in: CheckIn, user: User) -> dict[str, Any]:
+    return {
+        **_record(check_in, user),
+        "client_uuid": str(check_in.client_uuid),
+        "post": reference(check_in.post, user, "code"),
+        "checked_in_at": iso_utc(check_in.checked_in_at),
+        "status": check_in.status,
+        "note": check_in.note,
+    }
+
+
+# An OP that has not checked in for this long is flagged (pages, API, lists).
+CHECK_IN_OVERDUE = dt.timedelta(hours=4)
+
+
+def latest_check_in_out(row: LastCheckIn, now: dt.datetime) -> dict[str, Any]:
+    """A post's last check-in, with its age and whether it is overdue (never counts as overdue)."""
+    at = row.checked_in_at
+    age = None if at is None else max(0, int((now - at).total_seconds()))
+    return {
+        "post": row.post,
+        "post_name": row.post_name,
+        "checked_in_at": None if at is None else iso_utc(at),
+        "status": row.status,
+        "note": row.note,
+        "age_seconds": age,
+        "overdue": age is None or age > CHECK_IN_OVERDUE.total_seconds(),
+    }
+
+
+# --- GeoJSON ---------------------------------------------------------------------------
+
+
+class IncidentUrls:
+    """The web page of an incident, by public id, from one reversal."""
+
+    def __init__(self) -> None:
+        self._template = reverse("monitoring:incident-detail", kwargs={"public_id": _PLACEHOLDER})
+
+    def __call__(self, public_id: uuid.UUID) -> str:
+        return self._template.replace(str(_PLACEHOLDER), str(public_id))
+
+
+def incident_feature(incident: Incident, user: User, urls: IncidentUrls) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": str(incident.public_id),
+        "geometry": incident.geometry,
+        "bbox": bbox_list(incident),
+        "properties": {
+            "layer": "incidents",
+            "name": incident.reference,
+            "reference": incident.reference,
+            "type": incident.type,
+            "status": incident.status,
+            "severity": incident.severity,
+            "started_at": iso_utc(incident.started_at),
+            "ended_at": iso_utc(incident.ended_at),
+            "uncertainty_m": incident.uncertainty_m,
+            "position_method": incident.position_method,
+            "zone": reference(incident.zone, user, "code"),
+            "observation_count": incident.observation_count,
+            "killed": incident.killed,
+            "injured": incident.injured,
+            "approximate": incident.location_approximate,
+            "url": urls(incident.public_id),
+        },
+    }
+
+
+def incident_collection(incidents: Iterable[Incident], user: User) -> dict[str, Any]:
+    urls = IncidentUrls()
+    return {
+        "type": "FeatureCollection",
+        "features": [incident_feature(i, user, urls) for i in incidents],
+    }

@@ -1,0 +1,388 @@
+"""Recording observations, one or a batch, and everything that follows in one transaction.
+
+The path, for one observation or a thousand:
+
+1. lock the ledger's head (concurrent ingests queue here, so the idempotency
+   check below sees every earlier commit);
+2. load the actor's posts and the existing client UUIDs in two queries, and
+   check every item in memory (a bad batch names every bad item and writes
+   nothing);
+3. place each event (given, or bearing and distance on the ellipsoid) and
+   find its zone (STRtree, cached per process);
+4. group the new observations with each other and with recent ones into
+   incidents, and fix each touched incident's position;
+5. insert incidents and observations in bulk, chain one ledger entry per
+   observation and per created or changed incident, and add to the daily
+   count rollups (one upsert per distinct key);
+6. tell the alerting side (truce.alerts.hooks), still inside the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from truce.alerts import hooks
+from truce.core.errors import Conflict, InvalidInput
+from truce.core.models import User
+from truce.core.sharing import Scope, share_columns_for
+from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
+from truce.lib.time import utcnow
+from truce.monitoring.models import Incident, Observation
+from truce.monitoring.services.bulk import Maker, insert_returning_ids
+from truce.monitoring.services.grouping import GroupingParams, plan_groups
+from truce.monitoring.services.payloads import PayloadBuilder
+from truce.monitoring.services.places import zone_index
+from truce.monitoring.services.positions import event_positions
+from truce.monitoring.services.rollups import rollups_add
+from truce.monitoring.services.settle import (
+    References,
+    incident_entries,
+    members_by_incident,
+    save_settled,
+    settle,
+)
+from truce.monitoring.services.table import (
+    ObsTable,
+    leader_rows,
+    member_rows,
+    rows_of,
+)
+from truce.monitoring.services.validation import (
+    CleanItem,
+    ValidationContext,
+    clean_item,
+    errors_as_list,
+    first_error,
+)
+
+MAX_BATCH = 1000
+OBSERVATION_TYPE = Observation.ledger_type()
+_payload = PayloadBuilder(Observation)
+_make = Maker(Observation)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The observation stored for an item, and whether this call created it."""
+
+    observation: Observation
+    created: bool
+
+
+class BatchInvalid(InvalidInput):
+    """A batch with bad items: every one is named in errors, and nothing was written."""
+
+    status = 422
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        bad = len({e["index"] for e in errors})
+        super().__init__(
+            f"{bad} item(s) of the batch are invalid; nothing was written", field="items"
+        )
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, object]:
+        body = super().as_dict()
+        error = body["error"]
+        assert isinstance(error, dict)
+        error["items"] = self.errors
+        return body
+
+
+@transaction.atomic
+def observation_record(*, actor: User, data: Mapping[str, Any]) -> RecordResult:
+    """Record one observation; a resend with the same client_uuid and content is harmless.
+
+    Raises InvalidInput naming the field, or Conflict(field="client_uuid") when
+    the UUID was already used for different content.
+    """
+    return _ingest(actor, [data], single=True)[0]
+
+
+@transaction.atomic
+def observations_record_batch(
+    *, actor: User, items: Sequence[Mapping[str, Any]]
+) -> list[RecordResult]:
+    """Record up to 1,000 observations, all or nothing; results follow the items' order.
+
+    Raises BatchInvalid (422) listing {"index", "field", "message"} for every
+    bad item, client_uuid conflicts included.
+    """
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Sequence):
+        raise InvalidInput("items must be a list of observations", field="items")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(
+            f"a batch holds at most {MAX_BATCH} observations, not {len(items)}", field="items"
+        )
+    if not items:
+        return []
+    return _ingest(actor, items, single=False)
+
+
+def _conflict_message(client_uuid: uuid.UUID) -> str:
+    return f"client_uuid {client_uuid} was already used for a different observation"
+
+
+def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
+    ledger_lock()
+    ctx = ValidationContext.load(actor, items)
+    errors: list[dict[str, Any]] = []
+    cleaned: list[CleanItem] = []
+    for index, item in enumerate(items):
+        clean, problems = clean_item(ctx, index, item)
+        if problems:
+            if single:
+                raise first_error(problems.items())
+            errors.extend(errors_as_list(index, problems))
+        elif clean is not None:
+            cleaned.append(clean)
+    existing = _existing([c.client_uuid for c in cleaned])
+    results: dict[int, tuple[Observation | CleanItem, bool]] = {}
+    first: dict[uuid.UUID, CleanItem] = {}
+    new: list[CleanItem] = []
+    for clean in cleaned:
+        prior = existing.get(clean.client_uuid)
+        earlier = first.get(clean.client_uuid)
+        # Another party's observation is a clash even with the same content.
+        same = (
+            prior.content_sha256 == clean.content_sha256
+            and prior.reporting_party_id == actor.party_id
+            if prior is not None
+            else earlier is None or earlier.content_sha256 == clean.content_sha256
+        )
+        if not same:
+            if single:
+                raise Conflict(_conflict_message(clean.client_uuid), field="client_uuid")
+            errors.append(
+                {
+                    "index": clean.index,
+                    "field": "client_uuid",
+                    "message": _conflict_message(clean.client_uuid),
+                }
+            )
+            continue
+        if prior is not None:
+            results[clean.index] = (prior, False)
+        elif earlier is not None:
+            results[clean.index] = (earlier, False)
+        else:
+            first[clean.client_uuid] = clean
+            new.append(clean)
+            results[clean.index] = (clean, True)
+    if errors:
+        raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
+    built = {c.client_uuid: o for c, o in zip(new, _write(actor, new), strict=True)}
+    out = []
+    for index in sorted(results):
+        value, created = results[index]
+        obs = built[value.client_uuid] if isinstance(value, CleanItem) else value
+        out.append(RecordResult(obs, created))
+    return out
+
+
+def _existing(keys: list[uuid.UUID]) -> dict[uuid.UUID, Observation]:
+    """Stored observations with these client UUIDs (a light query first: resends are rare)."""
+    if not keys:
+        return {}
+    found = list(
+        Observation.objects.filter(client_uuid__in=keys).values_list(
+            "pk", "client_uuid", "content_sha256", "reporting_party_id"
+        )
+    )
+    if not found:
+        return {}
+    rows = (
+        Observation.objects.filter(pk__in=[row[0] for row in found])
+        .select_related("observer_post", "zone", "reporting_party")
+        # Zone outlines are large; a resend's caller has no use for them.
+        .defer("zone__geometry", "observer_post__geometry")
+    )
+    return {o.client_uuid: o for o in rows}
+
+
+def _build(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
+    """Unsaved observations with their positions, zones and visibility."""
+    olon = [c.post.min_lon if c.post else c.observer_lon for c in items]
+    olat = [c.post.min_lat if c.post else c.observer_lat for c in items]
+    where = event_positions(
+        [c.lon for c in items],
+        [c.lat for c in items],
+        olon,
+        olat,
+        [c.bearing_deg for c in items],
+        [c.distance_m for c in items],
+    )
+    zones = zone_index()
+    # The post's zone if it has one, else the zone of the event (or the observer).
+    lon_any = np.where(np.isfinite(where.lon), where.lon, np.array(olon, dtype=float))
+    lat_any = np.where(np.isfinite(where.lat), where.lat, np.array(olat, dtype=float))
+    zone_ids = zones.zones_at(lon_any, lat_any)
+    now = utcnow()
+    party = actor.party
+    observations = []
+    lons, lats, zone_list = where.lon.tolist(), where.lat.tolist(), zone_ids.tolist()
+    shares: dict[frozenset[Scope], dict[str, bool]] = {}
+    for i, c in enumerate(items):
+        lon = None if math.isnan(lons[i]) else round(lons[i], 7)
+        lat = None if math.isnan(lats[i]) else round(lats[i], 7)
+        zone = c.post.zone if c.post and c.post.zone_id else zones.by_id.get(zone_list[i])
+        key = frozenset(c.scopes)
+        if key not in shares:
+            shares[key] = share_columns_for(c.scopes)
+        values = {
+            "client_uuid": c.client_uuid,
+            "content_sha256": c.content_sha256,
+            "observed_at": c.observed_at,
+            "window": c.window,
+            "observer_kind": c.observer_kind,
+            "observer_post_id": c.post.pk if c.post else None,
+            "observer_label": c.observer_label,
+            "observer_lon": olon[i],
+            "observer_lat": olat[i],
+            "reporter_id": actor.pk,
+            "reporting_party_id": party.pk,
+            "type": c.type,
+            "count": c.count,
+            "weapon_type": c.weapon_type,
+            "bearing_deg": c.bearing_deg,
+            "distance_m": c.distance_m,
+            "position_method": where.method[i],
+            "direction_of_fire": c.direction_of_fire,
+            "direction_place": c.direction_place,
+            "killed_military": c.killed_military,
+            "killed_civilian": c.killed_civilian,
+            "injured_military": c.injured_military,
+            "injured_civilian": c.injured_civilian,
+            "text": c.text,
+            "zone_id": zone.pk if zone else None,
+            "geometry": None if lon is None else {"type": "Point", "coordinates": [lon, lat]},
+            "min_lon": lon,
+            "min_lat": lat,
+            "max_lon": lon,
+            "max_lat": lat,
+            "source": c.source,
+            "confidence": c.confidence,
+            "created_at": now,
+            "updated_at": now,
+            "created_by_id": actor.pk,
+            "updated_by_id": actor.pk,
+            **shares[key],
+        }
+        related = {
+            "observer_post": c.post,
+            "reporter": actor,
+            "reporting_party": party,
+            "zone": zone,
+            "created_by": actor,
+            "updated_by": actor,
+        }
+        observations.append(_make(values, related))
+    return observations
+
+
+def _context_rows(new: Sequence[Observation], window: dt.timedelta) -> list[tuple[Any, ...]]:
+    """Recent observations the new ones may join (incidents not grouped by hand),
+    and the leaders of their incidents."""
+    times = [o.observed_at for o in new]
+    rows = member_rows(
+        Observation.objects.filter(
+            observed_at__gte=min(times) - window,
+            observed_at__lte=max(times) + window,
+            is_deleted=False,
+            incident__isnull=False,
+            incident__is_deleted=False,
+            incident__grouped_by_hand=False,
+        )
+    )
+    incidents = sorted({r[-1] for r in rows})
+    return rows + leader_rows(incidents, {r[0] for r in rows})
+
+
+@dataclass
+class _Grouped:
+    entries: list[PendingEntry]
+    changed: list[tuple[Incident, str | None]]
+
+
+def _group(actor: User, new: list[Observation]) -> _Grouped:
+    """Attach each new observation to an incident; returns the incidents' ledger entries."""
+    params = GroupingParams.from_settings()
+    keys: dict[Any, int] = {}
+    margin = dt.timedelta(seconds=params.window_s)
+    context = ObsTable.from_rows(_context_rows(new, margin), keys)
+    fresh = ObsTable.from_rows(rows_of(new), keys)
+    table = ObsTable.concat([context, fresh])
+    assignable = np.concatenate([np.zeros(len(context), bool), np.ones(len(fresh), bool)])
+    plan = plan_groups(table, assignable, params)
+    joined = plan.existing[len(context) :]
+    touched = sorted({int(i) for i in joined if i})
+    incidents = list(
+        Incident.objects.filter(pk__in=touched).select_related(
+            "zone", "nearest_settlement", "responsible_party", "created_by", "updated_by"
+        )
+    )
+    slot = {incident.pk: k for k, incident in enumerate(incidents)}
+    members = ObsTable.from_rows(
+        member_rows(Observation.objects.filter(incident_id__in=touched)),
+        keys,
+    )
+    group_members = np.array([slot[int(i)] for i in members.incident], np.int64)
+    group_fresh = len(incidents) + plan.new_group[len(context) :]
+    for row, incident_id in enumerate(joined.tolist()):
+        if incident_id:
+            group_fresh[row] = slot[incident_id]
+    targets: list[Incident | None] = [*incidents, *([None] * plan.n_new)]
+    settled = settle(
+        actor=actor,
+        members=ObsTable.concat([members, fresh]),
+        group=np.concatenate([group_members, group_fresh]),
+        targets=targets,
+        membership_changed=[True] * len(targets),
+        references=References(),
+    )
+    save_settled(settled)
+    for obs, k in zip(new, group_fresh.tolist(), strict=True):
+        target = settled.incidents[k]
+        assert isinstance(target, Incident)  # every target was given as an object
+        obs.incident = target
+    groups = np.concatenate([group_members, group_fresh])
+    final = np.array([settled.pk(k) for k in range(len(targets))], np.int64)
+    incident_ids = final[groups]
+    written = {i.pk for i in [*settled.created, *settled.updated]}
+    members_of = members_by_incident(incident_ids, members.public_id + fresh.public_id, written)
+    changed = [(i, None) for i in settled.created] + [
+        (i, settled.previous_status.get(i.pk)) for i in settled.updated
+    ]
+    return _Grouped(incident_entries(settled, members_of), changed)
+
+
+def _write(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
+    if not items:
+        return []
+    new = _build(actor, items)
+    grouped = _group(actor, new)
+    insert_returning_ids(new)
+    entries = [
+        PendingEntry(
+            action="create",
+            record_type=OBSERVATION_TYPE,
+            record_id=str(o.public_id),
+            record_version=1,
+            payload=_payload(o),
+        )
+        for o in new
+    ]
+    ledger_append_many(actor=actor, entries=entries + grouped.entries)
+    rollups_add(new)
+    hooks.observations_recorded(new, actor=actor)
+    for incident, previous in grouped.changed:
+        hooks.incident_changed(incident, actor=actor, previous_status=previous)
+    return new
