@@ -166,3 +166,15 @@ def test_a_partys_report_names_no_post(
 def test_data_must_be_an_object(front: Front, operator: User) -> None:
     with pytest.raises(InvalidInput):
         observation_record(actor=operator, data=["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+def test_an_inactive_or_missing_reporter_is_refused(
+    front: Front, operator: User, make_obs: ObsFactory
+) -> None:
+    from truce.core.errors import PermissionDenied
+
+    operator.is_active = False
+    with pytest.raises(PermissionDenied):
+        observation_record(actor=operator, data=make_obs())
+    with pytest.raises(PermissionDenied):
+        observation_record(actor=None, data=make_obs())  # type: ignore[arg-type]

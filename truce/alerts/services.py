@@ -29,6 +29,7 @@ from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import Facility, Zone
 from truce.core.records import record_create, record_delete, record_update
 from truce.core.sharing import Scope, parse_visibility
+from truce.ledger.services import ledger_lock
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident
 
@@ -249,6 +250,9 @@ def alerts_raise(
 
 
 def _locked(alert: Alert) -> Alert:
+    # The ledger head first, as every service does, then the row: one lock
+    # order, so an answer and an ingest that resolves alerts cannot deadlock.
+    ledger_lock()
     # of=self: answering an alert must not lock its rule against an edit.
     return Alert.objects.select_for_update(of=("self",)).select_related("rule").get(pk=alert.pk)
 

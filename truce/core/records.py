@@ -17,7 +17,7 @@ from truce.core.errors import Conflict, InvalidInput, invalid_from_validation_er
 from truce.core.models.places import GeoRecord
 from truce.core.models.record import Record
 from truce.core.sharing import parse_visibility, share_columns_for
-from truce.ledger.services import ledger_append
+from truce.ledger.services import ledger_append, ledger_lock
 from truce.lib import geo
 from truce.lib.time import utcnow
 
@@ -113,6 +113,9 @@ def record_create(
     action: str = "create",
 ) -> R:
     """Create version 1 of a record and its ledger entry."""
+    # Every write takes the ledger head first, then its rows: one lock order
+    # for all services, so two writers queue instead of deadlocking.
+    ledger_lock()
     record = model()
     _assign(record, fields)
     for column, shared in share_columns_for(parse_visibility(visibility)).items():
@@ -153,6 +156,7 @@ def record_update(
     action: str = "update",
 ) -> R:
     """Write a new version; refuses if someone else wrote one since expected_version."""
+    ledger_lock()
     current = _lock_current(record, expected_version)
     _assign(current, changes)
     if visibility is not None:
@@ -173,6 +177,7 @@ def record_delete(
     *, actor: User | None, record: R, expected_version: int | None, reason: str = ""
 ) -> R:
     """Tombstone: the row stays (and its history), marked deleted, as a new version."""
+    ledger_lock()
     current = _lock_current(record, expected_version)
     current.version += 1
     current.is_deleted = True

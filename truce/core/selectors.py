@@ -34,7 +34,7 @@ class BBoxFilter:
     max_lat: float
 
 
-def _in_bbox(qs: QuerySet[R], bbox: BBoxFilter | None) -> QuerySet[R]:
+def in_bbox(qs: QuerySet[R], bbox: BBoxFilter | None) -> QuerySet[R]:
     """Rows whose bounding box intersects the requested one."""
     if bbox is None:
         return qs
@@ -58,7 +58,7 @@ def get_visible(qs: QuerySet[R], user: User | None, public_id: uuid.UUID | str) 
     return row
 
 
-def _visible_by_key(model: type[R], user: User | None, **key: str) -> QuerySet[R]:
+def visible_by_key(model: type[R], user: User | None, **key: str) -> QuerySet[R]:
     """The referenced record, only if the user may see it.
 
     Filters that name another record (a zone, an admin area, a party) go
@@ -88,7 +88,7 @@ def organisations_visible_to(
 ) -> QuerySet[Organisation]:
     qs = visible(Organisation.objects.select_related("party"), user)
     if party:
-        qs = qs.filter(party__in=_visible_by_key(Party, user, code=party))
+        qs = qs.filter(party__in=visible_by_key(Party, user, code=party))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(acronym__icontains=q) | Q(code__iexact=q))
     return qs
@@ -106,10 +106,10 @@ def admin_areas_visible_to(
     if level is not None:
         qs = qs.filter(level=level)
     if parent:
-        qs = qs.filter(parent__in=_visible_by_key(AdminArea, user, pcode=parent))
+        qs = qs.filter(parent__in=visible_by_key(AdminArea, user, pcode=parent))
     if q:
         qs = qs.filter(_name_q(q))
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def settlements_visible_to(
@@ -123,7 +123,7 @@ def settlements_visible_to(
 ) -> QuerySet[Settlement]:
     qs = visible(Settlement.objects.select_related("admin_area"), user)
     if admin_area:
-        areas = _visible_by_key(AdminArea, user, pcode=admin_area)
+        areas = visible_by_key(AdminArea, user, pcode=admin_area)
         qs = qs.filter(Q(admin_area__in=areas) | Q(admin_area__parent__in=areas))
     if q:
         qs = qs.filter(_name_q(q))
@@ -131,7 +131,7 @@ def settlements_visible_to(
         qs = qs.filter(kind=kind)
     if approximate is not None:
         qs = qs.filter(location_approximate=approximate)
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def zones_visible_to(
@@ -146,7 +146,7 @@ def zones_visible_to(
         qs = qs.filter(kind=kind)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def facilities_visible_to(
@@ -163,14 +163,14 @@ def facilities_visible_to(
     if kind:
         qs = qs.filter(kind=kind)
     if zone:
-        qs = qs.filter(zone__in=_visible_by_key(Zone, user, code=zone))
+        qs = qs.filter(zone__in=visible_by_key(Zone, user, code=zone))
     if op_role:
         qs = qs.filter(op_role=op_role)
     if battalion:
         qs = qs.filter(battalion__icontains=battalion)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def registry_counts(user: User | None) -> dict[str, int]:

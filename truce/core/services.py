@@ -33,7 +33,7 @@ from truce.core.models import (
 )
 from truce.core.records import record_create, record_delete, record_update
 from truce.core.sharing import Scope
-from truce.ledger.services import ledger_append
+from truce.ledger.services import ledger_append, ledger_lock
 from truce.lib import geo
 from truce.lib.time import utcnow
 
@@ -438,6 +438,7 @@ def user_update(
     Deactivating also stops the account's API tokens (auth checks is_active).
     """
     ensure_registry_editor(actor)
+    ledger_lock()  # the one lock order: ledger head first, then rows
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
     user = (
         User.objects.select_for_update(of=("self",))

@@ -101,14 +101,22 @@ class PendingEntry:
     payload: dict[str, Any] | str
 
 
-def ledger_append_many(*, actor: Model | str | None, entries: Sequence[PendingEntry]) -> int:
+def ledger_append_many(
+    *,
+    actor: Model | str | None,
+    entries: Sequence[PendingEntry],
+    head: LedgerHead | None = None,
+) -> int:
     """Append entries in order, chained exactly as ledger_append would chain them.
 
     For bulk writes: the hashes are computed in Python under the head's lock
     and the rows inserted with one executemany (no model instances: a batch
     of a thousand entries is on the ingest's hot path). Returns the last seq.
+    A caller that took ledger_lock() earlier in the transaction may pass the
+    head it got, saving the second look-up.
     """
-    head = ledger_lock()
+    if head is None or not connection.in_atomic_block:
+        head = ledger_lock()
     if not entries:
         return head.seq
     recorded_at = utcnow()

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.models import Facility, FacilityKind, User, Zone
-from truce.core.selectors import BBoxFilter, _in_bbox, _visible_by_key, get_visible
+from truce.core.selectors import BBoxFilter, get_visible, in_bbox, visible_by_key
 from truce.core.sharing import visible, visible_counts
 from truce.lib.time import window_bounds, window_of
 from truce.monitoring.models import (
@@ -81,14 +81,14 @@ def observations_visible_to(
     )
     qs = _time_range(qs, "observed_at", since, until, window)
     if post:
-        qs = qs.filter(observer_post__in=_visible_by_key(Facility, user, code=post))
+        qs = qs.filter(observer_post__in=visible_by_key(Facility, user, code=post))
     if zone:
-        qs = qs.filter(zone__in=_visible_by_key(Zone, user, code=zone))
+        qs = qs.filter(zone__in=visible_by_key(Zone, user, code=zone))
     if type:
         qs = qs.filter(type=type)
     if incident is not None:
         qs = qs.filter(incident__in=_visible_incidents_by_id(user, incident))
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def _visible_incidents_by_id(user: User | None, incident: Incident | str) -> QuerySet[Incident]:
@@ -126,12 +126,12 @@ def incidents_visible_to(
         qs = qs.filter(started_at__lt=until)
     qs = _time_range(qs, "started_at", None, None, window)
     if zone:
-        qs = qs.filter(zone__in=_visible_by_key(Zone, user, code=zone))
+        qs = qs.filter(zone__in=visible_by_key(Zone, user, code=zone))
     if status:
         qs = qs.filter(status=status)
     if type:
         qs = qs.filter(type=type)
-    return _in_bbox(qs, bbox)
+    return in_bbox(qs, bbox)
 
 
 def incident_get(user: User | None, public_id: uuid.UUID | str) -> Incident:

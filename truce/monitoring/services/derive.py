@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from truce.monitoring.models import ObservationType, Severity
-from truce.monitoring.services.places import settlement_index, zone_index
+from truce.monitoring.services.places import Places, places_now
 from truce.monitoring.services.positions import METHODS, FixParams, incident_fixes
 from truce.monitoring.services.table import TYPES, ObsTable
 
@@ -94,17 +94,24 @@ def _mode(g: IntArray, n: int, values: IntArray, weights: IntArray, tie: IntArra
     return np.asarray(codes[np.argmax(score, axis=1)], np.int64)
 
 
-def derive(table: ObsTable, group: npt.ArrayLike, n_groups: int, params: FixParams) -> Derived:
+def derive(
+    table: ObsTable,
+    group: npt.ArrayLike,
+    n_groups: int,
+    params: FixParams,
+    places: Places | None = None,
+) -> Derived:
     """Derived fields of n_groups incidents; group[i] is the incident of row i."""
     g = np.asarray(group, np.int64)
     n = n_groups
+    places = places or places_now()
     fixes = incident_fixes(table, g, n, params)
-    zones = zone_index().zones_at(fixes.lon, fixes.lat)
+    zones = places.zones.zones_at(fixes.lon, fixes.lat)
     if len(table):
         counted = (table.zone > 0).astype(np.int64)
         majority = _mode(g, n, table.zone, counted, np.zeros(int(table.zone.max()) + 1, np.int64))
         zones = np.where(zones > 0, zones, majority)
-    settlement, distance = settlement_index().nearest(fixes.lon, fixes.lat)
+    settlement, distance = places.settlements.nearest(fixes.lon, fixes.lat)
     started = np.full(n, np.iinfo(np.int64).max, np.int64)
     ended = np.full(n, np.iinfo(np.int64).min, np.int64)
     np.minimum.at(started, g, table.t)

@@ -31,9 +31,9 @@ from truce.lib.time import iso_utc, utcnow
 from truce.monitoring.models import Incident, IncidentStatus, Observation
 from truce.monitoring.services.settle import (
     INCIDENT_TYPE,
-    RELATED,
     References,
     incident_payload,
+    incidents_to_write,
     settle,
     tombstone,
 )
@@ -63,9 +63,7 @@ def is_reviewer(user: User | None) -> bool:
 def _locked(actor: User, incidents: Sequence[Incident]) -> list[Incident]:
     """The current rows, locked, in the order given; NotFound/PermissionDenied as documented."""
     ids = [i.pk for i in incidents]
-    rows = (
-        Incident.objects.select_for_update(of=("self",)).select_related(*RELATED).filter(pk__in=ids)
-    )
+    rows = incidents_to_write().select_for_update(of=("self",)).filter(pk__in=ids)
     by_id = {row.pk: row for row in rows}
     current = [by_id.get(pk) for pk in ids]
     found = [row for row in current if row is not None and can_see(row, actor)]

@@ -30,21 +30,23 @@ import numpy as np
 from django.db import transaction
 
 from truce.alerts import hooks
-from truce.core.errors import Conflict, InvalidInput
+from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import User
 from truce.core.sharing import Scope, share_columns_for
+from truce.ledger.models import LedgerHead
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services.bulk import Maker, insert_returning_ids
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.payloads import PayloadBuilder
-from truce.monitoring.services.places import zone_index
+from truce.monitoring.services.places import Places, places_now
 from truce.monitoring.services.positions import event_positions
 from truce.monitoring.services.rollups import rollups_add
 from truce.monitoring.services.settle import (
     References,
     incident_entries,
+    incidents_to_write,
     members_by_incident,
     save_settled,
     settle,
@@ -132,7 +134,9 @@ def _conflict_message(client_uuid: uuid.UUID) -> str:
 
 
 def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
-    ledger_lock()
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied("observations are reported by signed-in users")
+    head = ledger_lock()
     ctx = ValidationContext.load(actor, items)
     errors: list[dict[str, Any]] = []
     cleaned: list[CleanItem] = []
@@ -179,7 +183,7 @@ def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordRe
             results[clean.index] = (clean, True)
     if errors:
         raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
-    built = {c.client_uuid: o for c, o in zip(new, _write(actor, new), strict=True)}
+    built = {c.client_uuid: o for c, o in zip(new, _write(actor, new, head), strict=True)}
     out = []
     for index in sorted(results):
         value, created = results[index]
@@ -208,7 +212,7 @@ def _existing(keys: list[uuid.UUID]) -> dict[uuid.UUID, Observation]:
     return {o.client_uuid: o for o in rows}
 
 
-def _build(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
+def _build(actor: User, items: Sequence[CleanItem], places: Places) -> list[Observation]:
     """Unsaved observations with their positions, zones and visibility."""
     olon = [c.post.min_lon if c.post else c.observer_lon for c in items]
     olat = [c.post.min_lat if c.post else c.observer_lat for c in items]
@@ -220,7 +224,7 @@ def _build(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
         [c.bearing_deg for c in items],
         [c.distance_m for c in items],
     )
-    zones = zone_index()
+    zones = places.zones
     # The post's zone if it has one, else the zone of the event (or the observer).
     lon_any = np.where(np.isfinite(where.lon), where.lon, np.array(olon, dtype=float))
     lat_any = np.where(np.isfinite(where.lat), where.lat, np.array(olat, dtype=float))
@@ -312,7 +316,7 @@ class _Grouped:
     changed: list[tuple[Incident, str | None]]
 
 
-def _group(actor: User, new: list[Observation]) -> _Grouped:
+def _group(actor: User, new: list[Observation], places: Places) -> _Grouped:
     """Attach each new observation to an incident; returns the incidents' ledger entries."""
     params = GroupingParams.from_settings()
     keys: dict[Any, int] = {}
@@ -324,11 +328,7 @@ def _group(actor: User, new: list[Observation]) -> _Grouped:
     plan = plan_groups(table, assignable, params)
     joined = plan.existing[len(context) :]
     touched = sorted({int(i) for i in joined if i})
-    incidents = list(
-        Incident.objects.filter(pk__in=touched).select_related(
-            "zone", "nearest_settlement", "responsible_party", "created_by", "updated_by"
-        )
-    )
+    incidents = list(incidents_to_write().filter(pk__in=touched))
     slot = {incident.pk: k for k, incident in enumerate(incidents)}
     members = ObsTable.from_rows(
         member_rows(Observation.objects.filter(incident_id__in=touched)),
@@ -347,6 +347,7 @@ def _group(actor: User, new: list[Observation]) -> _Grouped:
         targets=targets,
         membership_changed=[True] * len(targets),
         references=References(),
+        places=places,
     )
     save_settled(settled)
     for obs, k in zip(new, group_fresh.tolist(), strict=True):
@@ -364,11 +365,12 @@ def _group(actor: User, new: list[Observation]) -> _Grouped:
     return _Grouped(incident_entries(settled, members_of), changed)
 
 
-def _write(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
+def _write(actor: User, items: Sequence[CleanItem], head: LedgerHead) -> list[Observation]:
     if not items:
         return []
-    new = _build(actor, items)
-    grouped = _group(actor, new)
+    places = places_now()
+    new = _build(actor, items, places)
+    grouped = _group(actor, new, places)
     insert_returning_ids(new)
     entries = [
         PendingEntry(
@@ -380,7 +382,7 @@ def _write(actor: User, items: Sequence[CleanItem]) -> list[Observation]:
         )
         for o in new
     ]
-    ledger_append_many(actor=actor, entries=entries + grouped.entries)
+    ledger_append_many(actor=actor, entries=entries + grouped.entries, head=head)
     rollups_add(new)
     hooks.observations_recorded(new, actor=actor)
     for incident, previous in grouped.changed:

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 import shapely
-from django.db.models import Count, Max, Sum
+from django.db import connection
 from shapely.geometry import shape
 
 from truce.core.models import Settlement, Zone, ZoneKind
@@ -30,23 +30,34 @@ IntArray = npt.NDArray[np.int64]
 T = TypeVar("T")
 
 
-def _fingerprint(model: type[Zone] | type[Settlement]) -> tuple[Any, ...]:
-    row = model.objects.aggregate(n=Count("id"), v=Sum("version"), m=Max("updated_at"), i=Max("id"))
-    return (row["n"], row["v"], row["m"], row["i"])
+def _fingerprints() -> dict[str, tuple[Any, ...]]:
+    """Row count, sum of versions, last update and last id of zones and settlements (one query).
+
+    Any create, update or tombstone changes at least one of them.
+    """
+    q = connection.ops.quote_name
+    parts = [
+        f"SELECT '{m._meta.model_name}', COUNT(*), SUM({q('version')}), "  # noqa: S608
+        f"MAX({q('updated_at')}), MAX({q('id')}) FROM {q(m._meta.db_table)}"
+        for m in (Zone, Settlement)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
 
 
 class _Cached(Generic[T]):
     """A value rebuilt whenever its table's fingerprint changes (thread-safe)."""
 
     def __init__(self, model: type[Zone] | type[Settlement], build: Callable[[], T]) -> None:
-        self._model = model
+        self._name = str(model._meta.model_name)
         self._build = build
         self._lock = threading.Lock()
         self._stamp: tuple[Any, ...] | None = None
         self._value: T | None = None
 
-    def get(self) -> T:
-        stamp = _fingerprint(self._model)
+    def get(self, stamps: dict[str, tuple[Any, ...]] | None = None) -> T:
+        stamp = (stamps or _fingerprints())[self._name]
         with self._lock:
             if self._value is None or stamp != self._stamp:
                 self._value = self._build()
@@ -170,3 +181,17 @@ def zone_index() -> ZoneIndex:
 
 def settlement_index() -> SettlementIndex:
     return _settlements.get()
+
+
+@dataclass(frozen=True)
+class Places:
+    """Zones and settlements as of one moment, for one service call to share."""
+
+    zones: ZoneIndex
+    settlements: SettlementIndex
+
+
+def places_now() -> Places:
+    """Both indexes, checked against the database with a single query."""
+    stamps = _fingerprints()
+    return Places(_zones.get(stamps), _settlements.get(stamps))

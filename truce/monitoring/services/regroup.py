@@ -26,13 +26,13 @@ from truce.alerts import hooks
 from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import User
 from truce.ledger.services import ledger_append_many, ledger_lock
-from truce.monitoring.models import Incident, IncidentStatus, Observation
+from truce.monitoring.models import IncidentStatus, Observation
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.incidents import is_reviewer
 from truce.monitoring.services.settle import (
-    RELATED,
     References,
     incident_entries,
+    incidents_to_write,
     members_by_incident,
     save_settled,
     settle,
@@ -191,9 +191,7 @@ def incidents_regroup(*, actor: User | None, start: dt.datetime, end: dt.datetim
     _update_links(list(zip(new_a[moved].tolist(), table.id[rows_a][moved].tolist(), strict=True)))
     written = {i.pk for i in [*settled.created, *settled.updated]}
     members_of = members_by_incident(final[groups], members.public_id, written)
-    dissolved = list(
-        Incident.objects.select_related(*RELATED).filter(pk__in=sorted(regrouped - set(adopted)))
-    )
+    dissolved = list(incidents_to_write().filter(pk__in=sorted(regrouped - set(adopted))))
     previous = {i.pk: i.status for i in dissolved}
     entries = incident_entries(settled, members_of)
     entries += tombstone(dissolved, actor=actor, reason="regrouped")

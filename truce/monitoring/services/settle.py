@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from truce.core.sharing import SHARE_COLUMNS
@@ -28,7 +28,7 @@ from truce.monitoring.models import Incident
 from truce.monitoring.services.bulk import Maker, insert_returning_ids, update_many
 from truce.monitoring.services.derive import Derived, derive
 from truce.monitoring.services.payloads import PayloadBuilder
-from truce.monitoring.services.places import settlement_index, zone_index
+from truce.monitoring.services.places import Places, places_now
 from truce.monitoring.services.positions import FixParams
 from truce.monitoring.services.table import (
     ObsTable,
@@ -45,6 +45,13 @@ IntArray = npt.NDArray[np.int64]
 
 INCIDENT_TYPE = Incident.ledger_type()
 RELATED = ("zone", "nearest_settlement", "responsible_party", "created_by", "updated_by")
+
+
+def incidents_to_write() -> QuerySet[Incident]:
+    """Incidents with what their ledger payload names, but not the zones' large outlines."""
+    return Incident.objects.select_related(*RELATED).defer("zone__geometry")
+
+
 SHARE_NAMES = tuple(SHARE_COLUMNS.values())
 # Fields set from the observations; compared to tell a real change from a no-op.
 DERIVED_FIELDS = (
@@ -276,6 +283,7 @@ def settle(
     membership_changed: Sequence[bool],
     references: References,
     params: FixParams | None = None,
+    places: Places | None = None,
 ) -> Settled:
     """Recompute each target incident from its final members; new ones get references.
 
@@ -284,7 +292,8 @@ def settle(
     whose fields and members are unchanged are left alone (no new version);
     the changed ones given by id are loaded, one query for all.
     """
-    derived = derive(members, group, len(targets), params or FixParams.from_settings())
+    places = places or places_now()
+    derived = derive(members, group, len(targets), params or FixParams.from_settings(), places)
     slots: list[Incident | int | None] = list(targets)
     by_id = [k for k, t in enumerate(targets) if isinstance(t, int)]
     if by_id:
@@ -293,12 +302,12 @@ def settle(
         reload = [
             i for i, k, s in zip(ids, by_id, same, strict=True) if not s or membership_changed[k]
         ]
-        loaded = Incident.objects.select_related(*RELATED).in_bulk(reload)
+        loaded = incidents_to_write().in_bulk(reload)
         for k, incident_id in zip(by_id, ids, strict=True):
             slots[k] = loaded.get(incident_id, incident_id)
     now = utcnow()
-    zones = zone_index().by_id
-    settlements = settlement_index().by_id
+    zones = places.zones.by_id
+    settlements = places.settlements.by_id
     columns = _Columns(derived)
     result = Settled()
     by_target: list[Incident | int] = [0] * len(targets)

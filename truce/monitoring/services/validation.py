@@ -103,7 +103,13 @@ class ValidationContext:
         }
         posts: dict[str, Facility] = {}
         if codes:
-            rows = visible(Facility.objects.filter(code__in=codes).select_related("zone"), actor)
+            # The zone's outline is not needed here, and is large.
+            rows = visible(
+                Facility.objects.filter(code__in=codes)
+                .select_related("zone")
+                .defer("zone__geometry"),
+                actor,
+            )
             posts = {row.code: row for row in rows}
         now = utcnow()
         return cls(
