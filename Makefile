@@ -10,4 +10,4 @@ test-postgres:
 	TRUCE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/truce scripts/test
 
 bench:
-	.venv/bin/python -m bench.run
+	.venv/bin/pip install -q -e ".[bench]" && .venv/bin/python -m bench.run
