@@ -51,7 +51,10 @@ REPORTERS = {"mission": "operator", "side_a": "liaison-a", "side_b": "liaison-b"
 
 
 def simulated_day(at_least: int, profile: str, seed: int) -> Any:
-    """One simulated day with at least this many observations (the scale found by trial)."""
+    """One simulated day of at least this many observations (at most 5 % more).
+
+    The scale is found by trial: the count grows with it, not quite in proportion.
+    """
     from truce.monitoring.simulate import Simulator
 
     layout = sim_layout()
@@ -59,13 +62,16 @@ def simulated_day(at_least: int, profile: str, seed: int) -> Any:
     def day(scale: float) -> Any:
         return Simulator(layout, start=SIM_START, seed=seed, profile=profile, scale=scale).day(0)
 
-    probe = max(1, len(day(20).observations))
-    scale = 20 * at_least / probe * 1.02
-    for _ in range(8):
-        drawn = day(scale)
-        if len(drawn.observations) >= at_least:
+    scale = 20.0
+    drawn = day(scale)
+    for _ in range(12):
+        n = max(1, len(drawn.observations))
+        if at_least <= n <= at_least * 1.05:
             return drawn
-        scale *= 1.05
+        scale *= (at_least * 1.02 / n) ** (0.8 if n > at_least else 1.0)
+        drawn = day(scale)
+    if len(drawn.observations) >= at_least:
+        return drawn
     raise RuntimeError(f"no simulated day reached {at_least} observations")
 
 
@@ -276,8 +282,11 @@ def main(argv: list[str] | None = None) -> None:
         },
     }
     if profiler is not None:
+        profiler.dump_stats(args.work / "grouping.prof")
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_callees("incidents_regroup")
+        stats.print_stats(40)
         (args.work / "grouping.cprofile.txt").write_text(out.getvalue(), encoding="utf-8")
         result.notes.append(f"cProfile of the timed regroup: {args.work / 'grouping.cprofile.txt'}")
     finish(result, args.out)

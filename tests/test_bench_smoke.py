@@ -6,7 +6,6 @@ figures in bench/BENCHMARKS.md; this only proves the benchmark code works.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -58,6 +57,9 @@ def test_single_ingest_answers_every_request_and_sees_every_alert(results: dict)
     assert checks["errors"] == []
     assert checks["ok"] == checks["requests"]
     assert checks["alerts_seen"] == checks["probes"]
+    # The web queue (session login, the page's own fragment) shows them too; not asserted
+    # for every one: a change racing the fragment's render can be missed (see BENCHMARKS.md).
+    assert checks["alerts_seen_in_web_queue"] >= 1
     assert "unknown" not in results["single_ingest"]["raw"]["queue_interval"]
 
 
@@ -72,7 +74,9 @@ def test_counts_rollups_match_the_service_and_the_raw_table(results: dict) -> No
 
 def test_counts_duckdb_gives_the_same_answers(results: dict) -> None:
     checks = results["counts_at_scale"]["checks"]
-    if importlib.util.find_spec("duckdb") is None:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
         assert checks["duckdb"] is False
         pytest.skip("duckdb is not installed: the comparison is skipped (pip install duckdb)")
     assert checks["duckdb"] is True
