@@ -34,7 +34,8 @@ def reference(target: Record | None, user: User, attr: str) -> Any:
     return getattr(target, attr)
 
 
-def _record(record: Record, user: User) -> dict[str, Any]:
+def record_fields(record: Record, user: User) -> dict[str, Any]:
+    """The shared record fields as this reader may see them (every domain reuses this)."""
     return {
         "id": str(record.public_id),
         "version": record.version,
@@ -51,9 +52,9 @@ def bbox_list(record: GeoRecord) -> list[float] | None:
     return None if any(v is None for v in box) else [float(v) for v in box if v is not None]
 
 
-def _geo(record: GeoRecord, user: User) -> dict[str, Any]:
+def geo_fields(record: GeoRecord, user: User) -> dict[str, Any]:
     return {
-        **_record(record, user),
+        **record_fields(record, user),
         "geometry": record.geometry,
         "bbox": bbox_list(record),
         "location_approximate": record.location_approximate,
@@ -74,7 +75,7 @@ def _names(record: AdminArea | Settlement) -> dict[str, Any]:
 
 def party_out(party: Party, user: User) -> dict[str, Any]:
     return {
-        **_record(party, user),
+        **record_fields(party, user),
         "code": party.code,
         "name": party.name,
         "scope": party.scope,
@@ -84,7 +85,7 @@ def party_out(party: Party, user: User) -> dict[str, Any]:
 
 def organisation_out(organisation: Organisation, user: User) -> dict[str, Any]:
     return {
-        **_record(organisation, user),
+        **record_fields(organisation, user),
         "code": organisation.code,
         "name": organisation.name,
         "acronym": organisation.acronym,
@@ -95,7 +96,7 @@ def organisation_out(organisation: Organisation, user: User) -> dict[str, Any]:
 
 def admin_area_out(area: AdminArea, user: User) -> dict[str, Any]:
     return {
-        **_geo(area, user),
+        **geo_fields(area, user),
         **_names(area),
         "pcode": area.pcode,
         "level": area.level,
@@ -105,7 +106,7 @@ def admin_area_out(area: AdminArea, user: User) -> dict[str, Any]:
 
 def settlement_out(settlement: Settlement, user: User) -> dict[str, Any]:
     return {
-        **_geo(settlement, user),
+        **geo_fields(settlement, user),
         **_names(settlement),
         "pcode": settlement.pcode,
         "admin_area": reference(settlement.admin_area, user, "pcode"),
@@ -120,7 +121,7 @@ def settlement_out(settlement: Settlement, user: User) -> dict[str, Any]:
 
 def zone_out(zone: Zone, user: User) -> dict[str, Any]:
     return {
-        **_geo(zone, user),
+        **geo_fields(zone, user),
         "code": zone.code,
         "name": zone.name,
         "kind": zone.kind,
@@ -130,7 +131,7 @@ def zone_out(zone: Zone, user: User) -> dict[str, Any]:
 
 def facility_out(facility: Facility, user: User) -> dict[str, Any]:
     return {
-        **_geo(facility, user),
+        **geo_fields(facility, user),
         "code": facility.code,
         "name": facility.name,
         "kind": facility.kind,

@@ -16,9 +16,9 @@ from typing import Any
 
 from django.urls import reverse
 
-from truce.core.models import GeoRecord, Record, User
-from truce.core.serializers import bbox_list, reference
-from truce.core.sharing import can_see, visibility_seen_by
+from truce.core.models import User
+from truce.core.serializers import bbox_list, geo_fields, record_fields, reference
+from truce.core.sharing import can_see
 from truce.lib.time import iso_utc
 from truce.monitoring.models import (
     Attachment,
@@ -34,30 +34,9 @@ from truce.monitoring.selectors import LastCheckIn
 _PLACEHOLDER = uuid.UUID(int=0)
 
 
-def _record(record: Record, user: User) -> dict[str, Any]:
-    return {
-        "id": str(record.public_id),
-        "version": record.version,
-        "visibility": visibility_seen_by(record.visibility, user),
-        "created_at": iso_utc(record.created_at),
-        "updated_at": iso_utc(record.updated_at),
-        "source": record.source,
-        "confidence": record.confidence,
-    }
-
-
-def _geo(record: GeoRecord, user: User) -> dict[str, Any]:
-    return {
-        **_record(record, user),
-        "geometry": record.geometry,
-        "bbox": bbox_list(record),
-        "location_approximate": record.location_approximate,
-    }
-
-
 def attachment_out(attachment: Attachment, user: User) -> dict[str, Any]:
     return {
-        **_record(attachment, user),
+        **record_fields(attachment, user),
         "observation": str(attachment.observation.public_id),
         "content_type": attachment.content_type,
         "size_bytes": attachment.size_bytes,
@@ -72,7 +51,7 @@ def observation_out(observation: Observation, user: User) -> dict[str, Any]:
     # shown only to readers who may see that post, or it would locate a hidden OP.
     post_hidden = post is not None and not can_see(post, user)
     return {
-        **_geo(observation, user),
+        **geo_fields(observation, user),
         "client_uuid": str(observation.client_uuid),
         "observed_at": iso_utc(observation.observed_at),
         "window": observation.window.isoformat(),
@@ -127,7 +106,7 @@ def responsible_party_code(incident: Incident, user: User) -> str | None:
 def incident_out(incident: Incident, user: User) -> dict[str, Any]:
     settlement = reference(incident.nearest_settlement, user, "pcode")
     return {
-        **_geo(incident, user),
+        **geo_fields(incident, user),
         "reference": incident.reference,
         "type": incident.type,
         "started_at": iso_utc(incident.started_at),
@@ -161,7 +140,7 @@ def incident_detail_out(
 
 def check_in_out(check_in: CheckIn, user: User) -> dict[str, Any]:
     return {
-        **_record(check_in, user),
+        **record_fields(check_in, user),
         "client_uuid": str(check_in.client_uuid),
         "post": reference(check_in.post, user, "code"),
         "checked_in_at": iso_utc(check_in.checked_in_at),
