@@ -215,3 +215,29 @@ def test_the_demo_queue_poll_does_not_flag_posts_silent_against_todays_clock(
     monkeypatch.setattr(views, "_silence_checked_at", 0.0)
     views._poll_tick()
     assert calls == ["escalate", "escalate", "silence"]
+
+
+def test_an_alert_raised_while_the_queue_is_read_is_never_hidden(
+    world, mission_user, monkeypatch
+) -> None:
+    """An alert committed just before the queue's state is read must be either in
+    the lists the page shows or missing from the state it carries (so the next
+    poll differs and fetches it); never counted in the state yet not shown."""
+    from truce.alerts import selectors
+
+    world.rule("casualty", {})
+    real_state = selectors.queue_state
+
+    def a_new_alert_then_the_state(user, *, now):
+        observation = world.observe(killed_civilian=1)
+        hooks.observations_recorded([observation], actor=None)
+        return real_state(user, now=now)
+
+    monkeypatch.setattr(selectors, "queue_state", a_new_alert_then_the_state)
+    queue = selectors.alert_queue(mission_user)
+    monkeypatch.setattr(selectors, "queue_state", real_state)
+    shown = {alert.pk for alert in queue.active}
+    fresh_state = selectors.queue_state(mission_user, now=queue.now)
+    assert Alert.objects.filter(kind="casualty").exists()
+    new_alert = Alert.objects.get(kind="casualty")
+    assert new_alert.pk in shown or queue.state != fresh_state

@@ -149,6 +149,11 @@ def queue_state(user: User | None, *, now: dt.datetime) -> str:
 def alert_queue(user: User | None, *, now: dt.datetime | None = None) -> Queue:
     """Open alerts first, then acknowledged ones; each by severity, then oldest first."""
     now = now or utcnow()
+    # The state first: an alert committed between this read and the lists
+    # below then changes the state the next poll sees, so it is fetched then.
+    # (Read after the lists, the page would carry a state that already
+    # includes an alert it does not show, and every later poll answers 204.)
+    state = queue_state(user, now=now)
     status_rank = Case(
         When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
@@ -168,7 +173,7 @@ def alert_queue(user: User | None, *, now: dt.datetime | None = None) -> Queue:
         recent=recent,
         open_count=open_count,
         now=now,
-        state=queue_state(user, now=now),
+        state=state,
     )
 
 
