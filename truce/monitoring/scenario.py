@@ -58,36 +58,10 @@ from truce.monitoring.services import (
     incident_set_status,
     observation_record,
 )
+from truce.monitoring.services.validation import FIELDS as INGEST_FIELDS
 
-# The ingest contract of observation_record (its `data`); the service checks the values.
-OBSERVATION_FIELDS = frozenset(
-    {
-        "client_uuid",
-        "observed_at",
-        "observer_kind",
-        "observer_post",
-        "observer_label",
-        "observer_lon",
-        "observer_lat",
-        "type",
-        "count",
-        "weapon_type",
-        "bearing_deg",
-        "distance_m",
-        "lon",
-        "lat",
-        "direction_of_fire",
-        "direction_place",
-        "killed_military",
-        "killed_civilian",
-        "injured_military",
-        "injured_civilian",
-        "text",
-        "visibility",
-        "source",
-        "confidence",
-    }
-)
+# The ingest contract of observation_record (its `data`), from the service itself.
+OBSERVATION_FIELDS = INGEST_FIELDS
 MISSION_OBSERVERS = frozenset(
     {ObserverKind.OBSERVATION_POST, ObserverKind.PATROL, ObserverKind.DRONE, ObserverKind.CAMERA}
 )
