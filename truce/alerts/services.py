@@ -29,9 +29,11 @@ from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import Facility, Zone
 from truce.core.records import record_create, record_delete, record_update
 from truce.core.sharing import Scope, parse_visibility
-from truce.ledger.services import ledger_lock
+from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident
+from truce.monitoring.services.bulk import Maker, insert_returning_ids
+from truce.monitoring.services.payloads import PayloadBuilder
 
 if TYPE_CHECKING:
     from truce.core.models import User
@@ -40,6 +42,9 @@ logger = logging.getLogger("truce.alerts")
 
 Fields = Mapping[str, Any]
 DEFAULT_CHAIN: list[list[Any]] = [["duty_officer", 15]]
+ALERT_TYPE = Alert.ledger_type()
+_make_alert = Maker(Alert)
+_alert_payload = PayloadBuilder(Alert)
 RULE_FIELDS = frozenset(
     {
         "name",
@@ -180,14 +185,13 @@ def _level(chain: list[list[Any]], level: int, now: dt.datetime) -> dict[str, An
     }
 
 
-def _raise_one(candidate: evaluate.Candidate, refs: Refs, now: dt.datetime) -> Alert | None:
+def _build(candidate: evaluate.Candidate, refs: Refs, now: dt.datetime) -> Alert:
+    """An unsaved alert for a candidate, its related rows attached (the payload reads them)."""
     rule = candidate.rule
     chain = _chain(rule)
-    # The deployment's language, whatever the language of the request that raised it.
-    with translation.override(settings.LANGUAGE_CODE):
-        title, message = compose(candidate, refs)
-    fields: dict[str, Any] = {
-        "rule": rule,
+    title, message = compose(candidate, refs)
+    values: dict[str, Any] = {
+        "rule_id": rule.pk,
         "kind": rule.kind,
         "severity": rule.severity,
         "title": title,
@@ -204,31 +208,44 @@ def _raise_one(candidate: evaluate.Candidate, refs: Refs, now: dt.datetime) -> A
         "status": AlertStatus.OPEN,
         "escalation": chain,
         "dedup_key": candidate.dedup_key,
+        "created_at": now,
+        "updated_at": now,
+        "created_by_id": None,
+        "updated_by_id": None,
         **_level(chain, 0, now),
     }
-    try:
-        # record_create runs in a savepoint: a clash with a concurrent
-        # transaction's alert for the same condition undoes only this alert.
-        alert = record_create(actor=None, model=Alert, fields=fields, action="raise")
-    except InvalidInput as exc:
-        if exc.field != "dedup_key":
-            raise
-        return None
-    except Conflict as exc:
-        if "dedup_key" not in exc.message:
-            raise
-        return None
-    channels.notify(alert, "alert.raised")
-    return alert
+    incident = candidate.incident or refs.incidents.get(candidate.incident_id or 0)
+    facility = candidate.facility or refs.facilities.get(candidate.facility_id or 0)
+    related = {
+        "rule": rule,
+        "zone": refs.zones.get(candidate.zone_id or 0),
+        "incident": incident,
+        "observation": candidate.observation,
+        "facility": facility,
+        "created_by": None,
+        "updated_by": None,
+        "acknowledged_by": None,
+        "resolved_by": None,
+    }
+    return _make_alert(values, related)
 
 
 def alerts_raise(
     candidates: Sequence[evaluate.Candidate], *, now: dt.datetime | None = None
 ) -> list[Alert]:
-    """Raise an alert for each candidate whose condition has not raised one already."""
+    """Raise an alert for each candidate whose condition has not raised one already.
+
+    All of them in a few statements: a burst of reports near a village can
+    raise dozens at once inside an ingest's transaction. The ledger head is
+    locked first (it usually is already, by the ingest), so the check for an
+    existing alert sees every earlier commit and no concurrent writer can
+    raise the same condition in between: dedup_key's unique index is only
+    the last line of defence.
+    """
     if not candidates:
         return []
     now = now or utcnow()
+    head = ledger_lock()
     keys = {c.dedup_key for c in candidates}
     existing = set(Alert.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
     fresh: dict[str, evaluate.Candidate] = {}
@@ -238,12 +255,27 @@ def alerts_raise(
     if not fresh:
         return []
     refs = _refs(list(fresh.values()))
-    raised = []
-    for candidate in fresh.values():
-        alert = _raise_one(candidate, refs, now)
-        if alert is not None:
-            raised.append(alert)
-    return raised
+    # The deployment's language, whatever the language of the request that raised it.
+    with translation.override(settings.LANGUAGE_CODE):
+        alerts = [_build(candidate, refs, now) for candidate in fresh.values()]
+    insert_returning_ids(alerts)
+    ledger_append_many(
+        actor=None,
+        entries=[
+            PendingEntry(
+                action="raise",
+                record_type=ALERT_TYPE,
+                record_id=str(alert.public_id),
+                record_version=1,
+                payload=_alert_payload(alert),
+            )
+            for alert in alerts
+        ],
+        head=head,
+    )
+    for alert in alerts:
+        channels.notify(alert, "alert.raised")
+    return alerts
 
 
 # --- answering -------------------------------------------------------------------------------
