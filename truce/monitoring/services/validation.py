@@ -21,7 +21,7 @@ from truce.core.errors import InvalidInput
 from truce.core.models import Confidence, Facility, FacilityKind, RoleCode, User
 from truce.core.sharing import Scope, parse_visibility, viewer_scope, visible
 from truce.lib.canonical import canonical_json, sha256_hex
-from truce.lib.time import utcnow, window_of
+from truce.lib.time import iso_utc, utcnow, window_of
 from truce.monitoring.models import FireDirection, ObservationType, ObserverKind
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -370,7 +370,9 @@ def clean_item(
         return None, errors.items
     normalised = {
         "client_uuid": str(client_uuid),
-        "observed_at": observed_at,
+        # The text canonical_json would write for the datetime (the same hash),
+        # given as text so the content hash takes canonical_json's fast path.
+        "observed_at": iso_utc(observed_at),
         "observer_kind": kind,
         "observer_post": post.code if post else None,
         "observer_lon": observer_lon,
