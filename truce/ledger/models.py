@@ -22,7 +22,10 @@ class LedgerEntry(models.Model):
     record_version = models.PositiveIntegerField()
     payload = models.TextField(help_text="Canonical JSON of the record's new version.")
     prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    # Not indexed: entries are found by seq; a unique index on a random hash
+    # would cost every append a B-tree insert at a random place (about half
+    # the price of an entry), and the chain already makes each hash unique.
+    entry_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["seq"]
