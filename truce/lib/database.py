@@ -37,6 +37,10 @@ def sqlite_database(path: Path) -> dict[str, Any]:
             "init_command": SQLITE_INIT,
             "timeout": 20,
         },
+        # Kept per thread between requests: opening the file and running the
+        # PRAGMAs cost more than a whole single-observation ingest, and the
+        # last connection to close also checkpoints the WAL.
+        "CONN_MAX_AGE": 600,
         "TEST": {"NAME": None},
     }
 

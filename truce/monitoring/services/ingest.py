@@ -1,20 +1,28 @@
 """Recording observations, one or a batch, and everything that follows in one transaction.
 
-The path, for one observation or a thousand:
+The path, for one observation or a thousand, in two phases.
 
-1. lock the ledger's head (concurrent ingests queue here, so the idempotency
-   check below sees every earlier commit);
-2. load the actor's posts and the existing client UUIDs in two queries, and
-   check every item in memory (a bad batch names every bad item and writes
-   nothing);
-3. place each event (given, or bearing and distance on the ellipsoid) and
-   find its zone (STRtree, cached per process);
+Outside the write lock (so another request's write can go on meanwhile):
+
+1. load the actor's posts in one query and check every item in memory (a bad
+   batch names every bad item and writes nothing);
+2. place each event (given, or bearing and distance on the ellipsoid), find
+   its zone (STRtree, cached per process) and build its row and the text of
+   its ledger payload.
+
+Inside one transaction, after locking the ledger's head (concurrent ingests
+queue here, so the idempotency check sees every earlier commit):
+
+3. look up the client UUIDs already stored: a resend answers with the first
+   observation, a clash is refused;
 4. group the new observations with each other and with recent ones into
    incidents, and fix each touched incident's position;
 5. insert incidents and observations in bulk, chain one ledger entry per
    observation and per created or changed incident, and add to the daily
    count rollups (one upsert per distinct key);
 6. tell the alerting side (truce.alerts.hooks), still inside the transaction.
+
+Nothing is written before phase 3, so a refused item leaves no trace.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from truce.core.models import User
 from truce.core.sharing import Scope, share_columns_for
 from truce.ledger.models import LedgerHead
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
+from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services.bulk import Maker, insert_returning_ids
@@ -99,7 +108,6 @@ class BatchInvalid(InvalidInput):
         return body
 
 
-@transaction.atomic
 def observation_record(*, actor: User, data: Mapping[str, Any]) -> RecordResult:
     """Record one observation; a resend with the same client_uuid and content is harmless.
 
@@ -109,7 +117,6 @@ def observation_record(*, actor: User, data: Mapping[str, Any]) -> RecordResult:
     return _ingest(actor, [data], single=True)[0]
 
 
-@transaction.atomic
 def observations_record_batch(
     *, actor: User, items: Sequence[Mapping[str, Any]]
 ) -> list[RecordResult]:
@@ -133,62 +140,111 @@ def _conflict_message(client_uuid: uuid.UUID) -> str:
     return f"client_uuid {client_uuid} was already used for a different observation"
 
 
-def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
-    if actor is None or not actor.is_authenticated or not actor.is_active:
-        raise PermissionDenied("observations are reported by signed-in users")
-    head = ledger_lock()
+@dataclass
+class _Prepared:
+    """A request's items, checked and built, ready for the locked phase."""
+
+    # Index of each distinct client UUID's first item, in item order.
+    first: dict[uuid.UUID, CleanItem]
+    # Every item by index, pointing at the first item of its client UUID.
+    items: dict[int, CleanItem]
+    built: dict[uuid.UUID, Observation]
+    payloads: dict[uuid.UUID, str]
+
+
+def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
+    """Check and build every item; raises before anything is written."""
     ctx = ValidationContext.load(actor, items)
     errors: list[dict[str, Any]] = []
-    cleaned: list[CleanItem] = []
+    first: dict[uuid.UUID, CleanItem] = {}
+    by_index: dict[int, CleanItem] = {}
     for index, item in enumerate(items):
         clean, problems = clean_item(ctx, index, item)
         if problems:
             if single:
                 raise first_error(problems.items())
             errors.extend(errors_as_list(index, problems))
-        elif clean is not None:
-            cleaned.append(clean)
-    existing = _existing([c.client_uuid for c in cleaned])
-    results: dict[int, tuple[Observation | CleanItem, bool]] = {}
-    first: dict[uuid.UUID, CleanItem] = {}
-    new: list[CleanItem] = []
-    for clean in cleaned:
-        prior = existing.get(clean.client_uuid)
+            continue
+        assert clean is not None
         earlier = first.get(clean.client_uuid)
-        # Another party's observation is a clash even with the same content.
-        same = (
-            prior.content_sha256 == clean.content_sha256
-            and prior.reporting_party_id == actor.party_id
-            if prior is not None
-            else earlier is None or earlier.content_sha256 == clean.content_sha256
-        )
-        if not same:
-            if single:
-                raise Conflict(_conflict_message(clean.client_uuid), field="client_uuid")
+        if earlier is None:
+            first[clean.client_uuid] = clean
+        elif earlier.content_sha256 != clean.content_sha256:
             errors.append(
                 {
-                    "index": clean.index,
+                    "index": index,
                     "field": "client_uuid",
                     "message": _conflict_message(clean.client_uuid),
                 }
             )
             continue
-        if prior is not None:
-            results[clean.index] = (prior, False)
-        elif earlier is not None:
-            results[clean.index] = (earlier, False)
-        else:
-            first[clean.client_uuid] = clean
-            new.append(clean)
-            results[clean.index] = (clean, True)
+        by_index[index] = first[clean.client_uuid]
     if errors:
+        # Name clashes with stored observations too, so one answer lists every
+        # bad item (a read: no lock is needed to refuse).
+        errors += _clashes(actor, _existing(list(first)), first, by_index)
         raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
-    built = {c.client_uuid: o for c, o in zip(new, _write(actor, new, head), strict=True)}
+    unique = list(first.values())
+    observations = _build(actor, unique, places_now()) if unique else []
+    built = {o.client_uuid: o for o in observations}
+    payloads = {o.client_uuid: canonical_json(_payload(o)) for o in observations}
+    return _Prepared(first=first, items=by_index, built=built, payloads=payloads)
+
+
+def _clashes(
+    actor: User,
+    existing: dict[uuid.UUID, Observation],
+    first: dict[uuid.UUID, CleanItem],
+    by_index: dict[int, CleanItem],
+) -> list[dict[str, Any]]:
+    """Items whose client UUID is stored for other content (or another party's report)."""
+    errors = []
+    for client_uuid, clean in first.items():
+        prior = existing.get(client_uuid)
+        # Another party's observation is a clash even with the same content.
+        if prior is not None and (
+            prior.content_sha256 != clean.content_sha256
+            or prior.reporting_party_id != actor.party_id
+        ):
+            errors += [
+                {"index": i, "field": "client_uuid", "message": _conflict_message(client_uuid)}
+                for i, item in by_index.items()
+                if item is clean
+            ]
+    return errors
+
+
+def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied("observations are reported by signed-in users")
+    prepared = _prepare(actor, items, single=single)
+    with transaction.atomic():
+        head = ledger_lock()
+        return _commit(actor, prepared, head, single=single)
+
+
+def _commit(
+    actor: User, prepared: _Prepared, head: LedgerHead, *, single: bool
+) -> list[RecordResult]:
+    existing = _existing(list(prepared.first))
+    errors = _clashes(actor, existing, prepared.first, prepared.items)
+    if errors:
+        if single:
+            raise Conflict(errors[0]["message"], field="client_uuid")
+        raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
+    new = [prepared.built[key] for key in prepared.first if key not in existing]
+    _write(actor, new, prepared.payloads, head)
+    created: set[uuid.UUID] = set()
     out = []
-    for index in sorted(results):
-        value, created = results[index]
-        obs = built[value.client_uuid] if isinstance(value, CleanItem) else value
-        out.append(RecordResult(obs, created))
+    for index in sorted(prepared.items):
+        client_uuid = prepared.items[index].client_uuid
+        prior = existing.get(client_uuid)
+        if prior is not None:
+            out.append(RecordResult(prior, False))
+        else:
+            # The first item of a client UUID created it; repeats in the batch did not.
+            out.append(RecordResult(prepared.built[client_uuid], client_uuid not in created))
+            created.add(client_uuid)
     return out
 
 
@@ -365,11 +421,12 @@ def _group(actor: User, new: list[Observation], places: Places) -> _Grouped:
     return _Grouped(incident_entries(settled, members_of), changed)
 
 
-def _write(actor: User, items: Sequence[CleanItem], head: LedgerHead) -> list[Observation]:
-    if not items:
-        return []
+def _write(
+    actor: User, new: list[Observation], payloads: dict[uuid.UUID, str], head: LedgerHead
+) -> None:
+    if not new:
+        return
     places = places_now()
-    new = _build(actor, items, places)
     grouped = _group(actor, new, places)
     insert_returning_ids(new)
     entries = [
@@ -378,7 +435,7 @@ def _write(actor: User, items: Sequence[CleanItem], head: LedgerHead) -> list[Ob
             record_type=OBSERVATION_TYPE,
             record_id=str(o.public_id),
             record_version=1,
-            payload=_payload(o),
+            payload=payloads[o.client_uuid],
         )
         for o in new
     ]
@@ -387,4 +444,3 @@ def _write(actor: User, items: Sequence[CleanItem], head: LedgerHead) -> list[Ob
     hooks.observations_recorded(new, actor=actor)
     for incident, previous in grouped.changed:
         hooks.incident_changed(incident, actor=actor, previous_status=previous)
-    return new
