@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from truce.core.management.commands._common import clear_errors, url_for
-from truce.core.management.commands.serve import check_address, serve
+from truce.core.management.commands.serve import check_address, default_workers, serve
 from truce.core.models import User
 from truce.core.scenario import LoadReport, load_scenario
 
@@ -30,7 +30,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-        parser.add_argument("--threads", type=int, default=8, help="worker threads")
+        parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+        parser.add_argument(
+            "--workers", type=int, default=default_workers(), help="server processes"
+        )
         parser.add_argument(
             "--data-dir", help=f"where the demo database lives (default ./{DEFAULT_DATA_DIR})"
         )
@@ -50,7 +53,7 @@ class Command(BaseCommand):
                 "--data-dir DIR` so the folder is chosen before the settings load"
             )
         if not options["no_serve"]:
-            check_address(options["host"], options["port"], options["threads"])
+            check_address(options["host"], options["port"], options["threads"], options["workers"])
         database = settings.DATABASES["default"]
         self.stdout.write(f"Truce demo ({settings.TRUCE_MODE} mode); data in {settings.DATA_DIR}")
         self.stdout.write(f"Database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}")
@@ -67,6 +70,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             threads=options["threads"],
+            workers=options["workers"],
             stdout=self.stdout,
         )
 

@@ -1,7 +1,14 @@
-"""`truce serve`: the WSGI application under waitress, static files by WhiteNoise."""
+"""`truce serve`: the WSGI application under waitress, static files by WhiteNoise.
+
+With --workers N above 1 (the default is one per core, at most four) the
+listening socket is shared by N waitress processes, so requests use every
+core; each worker has its own threads and database connections.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,24 +17,39 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from truce.core.management.commands._common import url_for
 
+MAX_DEFAULT_WORKERS = 4
 
-def check_address(host: str, port: int, threads: int) -> None:
+
+def default_workers() -> int:
+    """One worker per core, at most four (SQLite takes one writer at a time anyway)."""
+    if not hasattr(os, "fork"):
+        return 1
+    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+def check_address(host: str, port: int, threads: int, workers: int = 1) -> None:
     if not host:
         raise CommandError("host: give an address to listen on, e.g. 127.0.0.1")
     if not 1 <= port <= 65535:
         raise CommandError(f"port: {port} is not a TCP port (1-65535)")
     if threads < 1:
         raise CommandError(f"threads: {threads} must be at least 1")
+    if workers < 1:
+        raise CommandError(f"workers: {workers} must be at least 1")
+    if workers > 1 and not hasattr(os, "fork"):
+        raise CommandError("workers: more than one needs a POSIX system (fork)")
 
 
-def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper) -> None:
+def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers: int = 1) -> None:
     """Block serving HTTP until interrupted."""
-    check_address(host, port, threads)
+    check_address(host, port, threads, workers)
     # WhiteNoise serves from the finders (WHITENOISE_USE_FINDERS) but warns when
     # STATIC_ROOT is missing, as it is before any collectstatic: make it first.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    from django.db import connections
     from waitress.server import create_server
 
+    from truce.lib import prefork
     from truce.wsgi import application
 
     if host in {"0.0.0.0", "::"}:  # noqa: S104
@@ -37,20 +59,38 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper) -> None:
     elif host not in settings.ALLOWED_HOSTS:
         stdout.write(f"note: {host} is not in TRUCE_ALLOWED_HOSTS; requests to it are refused")
     try:
-        server = create_server(application, host=host, port=port, threads=threads, ident="truce")
+        sock = prefork.listening_socket(host, port)
     except OSError as exc:
         raise CommandError(f"port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+    def run() -> None:
+        server = create_server(application, sockets=[sock], threads=threads, ident="truce")
+        try:
+            server.run()
+        finally:
+            server.close()
+
+    processes = f"{workers} workers x {threads} threads" if workers > 1 else f"{threads} threads"
     stdout.write(
-        f"Serving Truce at {url_for(host, port)} (waitress, {threads} threads); "
-        "press Ctrl+C to stop."
+        f"Serving Truce at {url_for(host, port)} (waitress, {processes}); press Ctrl+C to stop."
     )
     stdout.flush()
     try:
-        server.run()
+        if workers == 1:
+            run()
+            return
+        # No worker may inherit the parent's database connection.
+        connections.close_all()
+        status = prefork.Supervisor(
+            workers=workers, run=run, log=lambda m: print(m, file=sys.stderr, flush=True)
+        ).serve_forever()
+        if status:
+            raise CommandError("the workers stopped")
     except KeyboardInterrupt:
-        stdout.write("Stopped.")
+        pass
     finally:
-        server.close()
+        sock.close()
+    stdout.write("Stopped.")
 
 
 class Command(BaseCommand):
@@ -59,12 +99,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help=f"processes sharing the port (default: one per core, at most "
+            f"{MAX_DEFAULT_WORKERS}; here {default_workers()})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         serve(
             host=options["host"],
             port=options["port"],
             threads=options["threads"],
+            workers=options["workers"],
             stdout=self.stdout,
         )
