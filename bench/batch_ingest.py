@@ -1,9 +1,13 @@
 """Durable batch ingest through the HTTP API vs a raw sqlite3 executemany of the same rows.
 
-API side: `truce serve` (waitress) on a fresh copy of the demo database; the
-simulator's observations (the mission's OP reports) posted in batches of
-1,000 to /api/v1/monitoring/observations/batch with a bearer token over one
-keep-alive connection, one request after the other. Each batch is one
+API side: `truce serve` (waitress, --workers processes) on a fresh copy of
+the demo database; the simulator's observations (the mission's OP reports)
+posted in batches of 1,000 to /api/v1/monitoring/observations/batch with a
+bearer token over keep-alive connections: the first half by one client, one
+request after the other, the second half by --clients clients at once (as
+several OPs or an import tool upload), each one request after the other.
+The target is judged on the concurrent half (the server's capacity); the
+one-client rate is reported beside it. Each batch is one
 transaction: validation, positions, grouping into incidents, the
 observations, one ledger entry per observation and per incident, the count
 rollups and the alert rules, committed with synchronous=FULL.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from typing import Any
 
@@ -77,11 +82,54 @@ def _count(con: Any, table: str) -> int:
     return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
+def _post_all(
+    port: int, token: str, bodies: list[bytes], clients: int, latencies: list[float]
+) -> float:
+    """Post the bodies from `clients` keep-alive connections at once; seconds for all."""
+    queue = list(enumerate(bodies))
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def work() -> None:
+        http = Http(port, token)
+        try:
+            while True:
+                with lock:
+                    if not queue or failures:
+                        return
+                    number, payload = queue.pop(0)
+                t0 = time.perf_counter()
+                status, data = http.request("POST", BATCH_PATH, payload)
+                elapsed = time.perf_counter() - t0
+                answer = json.loads(data) if status == 201 else None
+                with lock:
+                    latencies.append(elapsed)
+                    if answer is None:
+                        failures.append(f"batch {number}: {status} {data[:500]!r}")
+                    elif answer["created"] != len(answer["items"]):
+                        failures.append(f"batch {number}: {answer['created']} created")
+        finally:
+            http.close()
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(failures[0])
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = benchmark_args(__doc__ or "")
     parser.add_argument("--observations", type=int, help="default 50,000 (quick: 2,000)")
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients, second half")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     args = parser.parse_args(argv)
     total = args.observations or (2_000 if args.quick else 50_000)
@@ -105,11 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     # --- API ---------------------------------------------------------------------------------
     latencies: list[float] = []
     profile: dict[str, Any] | None = None
-    with Server(api_dir, threads=args.threads) as server:
+    half = max(1, len(bodies) // 2)
+    with Server(api_dir, threads=args.threads, workers=args.workers) as server:
         client = Http(server.port, token)
         status, body = client.json("POST", BATCH_PATH, {"items": warm})
         if status != 201:
             raise RuntimeError(f"warm-up batch: {status} {body}")
+        client.close()
         con = sqlite3.connect(api_dir / DB_NAME)
         first_id = _max_id(con, "monitoring_observation")
         before = {
@@ -118,23 +168,16 @@ def main(argv: list[str] | None = None) -> None:
         }
         con.close()
         spy = PySpy(server.pid, args.work / "batch_ingest.pyspy.txt") if args.profile else None
-        started = time.perf_counter()
-        for number, payload in enumerate(bodies):
-            t0 = time.perf_counter()
-            status, data = client.request("POST", BATCH_PATH, payload)
-            latencies.append(time.perf_counter() - t0)
-            if status != 201:
-                raise RuntimeError(f"batch {number}: {status} {data[:500]!r}")
-            answer = json.loads(data)
-            if answer["created"] != len(answer["items"]):
-                raise RuntimeError(f"batch {number}: {answer['created']} created")
-        api_seconds = time.perf_counter() - started
+        one_seconds = _post_all(server.port, token, bodies[:half], 1, latencies)
+        many_seconds = _post_all(server.port, token, bodies[half:], args.clients, latencies)
         if spy is not None:
             stacks = spy.stop()
             if stacks is not None:
                 profile = summarise_stacks(stacks, FOCUS)
-        client.close()
-    api_rate = len(items) / api_seconds
+    api_seconds = one_seconds + many_seconds
+    one_rate = half * batch / one_seconds
+    many_rate = (len(items) - half * batch) / many_seconds
+    api_rate = many_rate
 
     # --- what the API stored -----------------------------------------------------------------
     src = sqlite3.connect(api_dir / DB_NAME)
@@ -201,13 +244,20 @@ def main(argv: list[str] | None = None) -> None:
         "batch": batch,
         "batches": len(bodies),
         "source": "truce.monitoring.simulate (mixed profile), the mission's OP reports",
-        "server": f"truce serve, waitress, {args.threads} threads, one keep-alive client",
+        "server": f"truce serve, waitress, {args.workers} workers x {args.threads} threads",
+        "clients": f"first {half} batches: 1 client; the other {len(bodies) - half}: "
+        f"{args.clients} clients at once",
         "columns per row": len(obs_columns),
     }
     per_batch = summary_ms(latencies)
-    result.figure("API", f"{fmt_rate(api_rate)} ({api_seconds:.2f} s)")
+    result.figure(
+        f"API, {args.clients} clients at once",
+        f"{fmt_rate(many_rate)} ({many_seconds:.2f} s)",
+    )
+    result.figure("API, one client", f"{fmt_rate(one_rate)} ({one_seconds:.2f} s)")
     result.figure("raw executemany", f"{fmt_rate(raw_rate)} ({raw_seconds:.2f} s)")
-    result.figure("ratio API / raw", f"{ratio:.1%}")
+    result.figure(f"ratio API ({args.clients} clients) / raw", f"{ratio:.1%}")
+    result.figure("ratio API (one client) / raw", f"{one_rate / raw_rate:.1%}")
     result.figure(
         "API latency per batch",
         f"p50 {per_batch['p50']:.0f} ms, p95 {per_batch['p95']:.0f} ms, "
@@ -229,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     result.raw = {
         "api_rows_per_s": api_rate,
+        "api_one_client_rows_per_s": one_rate,
         "raw_rows_per_s": raw_rate,
         "ratio": ratio,
         "api_seconds": api_seconds,

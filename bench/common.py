@@ -329,9 +329,17 @@ def free_port() -> int:
 class Server:
     """`truce serve` (waitress) on 127.0.0.1 as a child process, stopped by its own pid."""
 
-    def __init__(self, data_dir: Path, *, threads: int = 8, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        threads: int = 8,
+        workers: int = 1,
+        log_path: Path | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.threads = threads
+        self.workers = workers
         self.port = free_port()
         self.log_path = log_path or data_dir / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -353,6 +361,8 @@ class Server:
             str(self.port),
             "--threads",
             str(self.threads),
+            "--workers",
+            str(self.workers),
         ]
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
@@ -450,6 +460,7 @@ class PySpy:
         if not Path(exe).exists():
             return
         command = [exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"]
+        command += ["--subprocesses"]  # the server's workers are its children
         command += ["--output", str(out), "--duration", "600", "--nonblocking"]
         self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
