@@ -63,6 +63,9 @@ MAX_RANGE_M = 15_000.0
 # Ranges shorter than this are treated as this, so a bearing reported from
 # right beside the event does not get an absurd weight.
 MIN_RANGE_M = 100.0
+# Length of the geodesic steps that give the plane's local frame at a point:
+# short enough that the plane's distortion along them is far below a metre.
+FRAME_STEP_M = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,12 @@ class LocalPlane:
     ) -> tuple[FloatArray, FloatArray]:
         """Unit vectors in the plane along each bearing (NaN where an input is NaN).
 
+        A bearing is carried into the plane through the ellipsoid: a short
+        geodesic step from its origin, projected. Observers are few and report
+        many bearings, so where origins repeat the steps are taken once per
+        origin, north and east, giving the plane's local frame there (meridian
+        convergence and scale), and each bearing is its compass vector in that
+        frame (the same direction to a ten-thousandth of a degree).
         origin_xy, the points already in the plane, saves projecting them again.
         """
         lon_a = np.asarray(lon, float)
@@ -110,17 +119,40 @@ class LocalPlane:
         ok = np.isfinite(lon_a) & np.isfinite(lat_a) & np.isfinite(bearing)
         dx = np.full(lon_a.shape, np.nan)
         dy = np.full(lon_a.shape, np.nan)
-        if ok.any():
-            lon2, lat2, _ = GEOD.fwd(lon_a[ok], lat_a[ok], bearing[ok], np.full(ok.sum(), 1000.0))
+        if not ok.any():
+            return dx, dy
+        origins, inverse = np.unique(lon_a[ok] + 1j * lat_a[ok], return_inverse=True)
+        if 3 * origins.size < inverse.size:
+            east, north = self.frames(origins.real, origins.imag)
+            b = np.radians(bearing[ok])
+            s, c = np.sin(b), np.cos(b)
+            vx = s * east[0][inverse] + c * north[0][inverse]
+            vy = s * east[1][inverse] + c * north[1][inverse]
+        else:
+            step = np.full(inverse.size, FRAME_STEP_M)
+            lon2, lat2, _ = GEOD.fwd(lon_a[ok], lat_a[ok], bearing[ok], step)
             if origin_xy is None:
                 x1, y1 = self.to_xy(lon_a[ok], lat_a[ok])
             else:
                 x1, y1 = origin_xy[0][ok], origin_xy[1][ok]
             x2, y2 = self.to_xy(lon2, lat2)
             vx, vy = x2 - x1, y2 - y1
-            norm = np.hypot(vx, vy)
-            dx[ok], dy[ok] = vx / norm, vy / norm
+        norm = np.hypot(vx, vy)
+        dx[ok], dy[ok] = vx / norm, vy / norm
         return dx, dy
+
+    def frames(
+        self, lon: FloatArray, lat: FloatArray
+    ) -> tuple[tuple[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]:
+        """Where a metre east and a metre north of each point lie in the plane (per metre)."""
+        n = lon.size
+        step = np.full(n, FRAME_STEP_M)
+        x0, y0 = self.to_xy(lon, lat)
+        lon_e, lat_e, _ = GEOD.fwd(lon, lat, np.full(n, 90.0), step)
+        lon_n, lat_n, _ = GEOD.fwd(lon, lat, np.zeros(n), step)
+        xe, ye = self.to_xy(lon_e, lat_e)
+        xn, yn = self.to_xy(lon_n, lat_n)
+        return ((xe - x0) / step, (ye - y0) / step), ((xn - x0) / step, (yn - y0) / step)
 
 
 @functools.lru_cache(maxsize=16)

@@ -16,11 +16,24 @@ alone is the line from the observer out to the plausible range
   within 10 degrees (their lines always meet at the observer). Observations
   with no footprint are compatible only with others without one in the same
   zone;
+* where both places are estimated from bearings, they also agree within the
+  errors the position fixes assume (TRUCE_BEARING_SIGMA_DEG across the line,
+  TRUCE_DISTANCE_ERROR of the distance along it) and an event's own extent
+  (TRUCE_GROUPING_EVENT_EXTENT_M, default 300 m: one shelling's rounds land
+  some hundreds of metres apart), to TRUCE_GROUPING_SIGMAS (default 3.5)
+  standard errors: two bearings with distances by the distance between their
+  estimated points (Mahalanobis, the two-dimensional radius of the same
+  chance), a bearing with a distance and one without by how far the point
+  lies off the line. The fixed 3 km alone lets events a few km apart merge
+  wherever reports are dense (measured on simulated days: see
+  bench/BENCHMARKS.md, grouping);
 * they are at most TRUCE_GROUPING_WINDOW_MINUTES apart (default 10).
 
 Observations are taken in time order and each joins the incident of its
-*best* compatible partner (least time gap / window + footprint gap /
-distance) among those already placed: observations of existing incidents
+*best* compatible partner (least time gap / window + place gap, the gap in
+standard errors over TRUCE_GROUPING_SIGMAS where both places are estimated
+from bearings, else the footprint gap over the distance) among those already
+placed: observations of existing incidents
 (any time) or earlier ones of the same run. It must also be compatible with
 that incident's *leader*, its earliest observation, except that the leader
 may be up to TRUCE_GROUPING_MAX_SPAN_MINUTES (default 120) earlier. So an
@@ -29,19 +42,25 @@ reports do not chain from one place to the next across a busy front.
 Without such a partner an observation starts an incident. Incidents merged
 or split by hand are never joined.
 
-The work is linear in the number of compatible pairs: per type family, a
-time sweep with an STRtree per slab finds them without comparing every
-pair, and the leader rule is enforced by a few vectorised rounds.
+The result depends only on the observations, not on the order they are
+given in: rows are taken in order of time, then id, and ties between equally
+good partners go to the earlier one.
+
+The work is linear in the number of compatible pairs, all of it whole-array
+numpy: a sweep over footprint boxes sorted by (family, time slab, west edge)
+finds the pairs whose boxes meet without comparing every pair, the exact
+footprint distance is computed only for those, each observation's best
+partner is a per-row minimum (no sort), and the leader rule is enforced by a
+few vectorised rounds.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 from django.conf import settings
 
 from truce.lib import bearings
@@ -50,8 +69,15 @@ from truce.monitoring.services.table import BEARING_DISTANCE, GIVEN, ObsTable
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+Float32Array = npt.NDArray[np.float32]
 
 SAME_OBSERVER_DEG = 10.0
+# Ranges below this count as this, so a bearing reported from right beside
+# the event does not claim an absurd precision.
+MIN_RANGE_M = bearings.MIN_RANGE_M
+# Candidate pairs are generated in chunks of this many rows, which bounds the
+# memory of a day's sweep (some tens of MB) without costing loop overhead.
+_CHUNK_ROWS = 8_192
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,10 @@ class GroupingParams:
     max_span_s: float
     distance_error: float
     same_observer_deg: float = SAME_OBSERVER_DEG
+    sigma_deg: float = bearings.BEARING_SIGMA_DEG
+    distance_sigma: float = bearings.DISTANCE_ERROR
+    event_extent_m: float = 300.0
+    sigmas: float = 3.5
 
     @classmethod
     def from_settings(cls) -> GroupingParams:
@@ -74,18 +104,66 @@ class GroupingParams:
                 window, 60.0 * float(getattr(settings, "TRUCE_GROUPING_MAX_SPAN_MINUTES", 120))
             ),
             distance_error=float(getattr(settings, "TRUCE_DISTANCE_ERROR_MAX", 0.3)),
+            sigma_deg=float(
+                getattr(settings, "TRUCE_BEARING_SIGMA_DEG", bearings.BEARING_SIGMA_DEG)
+            ),
+            distance_sigma=float(
+                getattr(settings, "TRUCE_DISTANCE_ERROR", bearings.DISTANCE_ERROR)
+            ),
+            event_extent_m=float(getattr(settings, "TRUCE_GROUPING_EVENT_EXTENT_M", 300)),
+            sigmas=float(getattr(settings, "TRUCE_GROUPING_SIGMAS", 3.5)),
         )
 
+    @property
+    def radius_2d(self) -> float:
+        """The Mahalanobis radius in the plane with the same chance as `sigmas` on a line.
 
-Coordinates = npt.NDArray[np.floating[Any]]
-Segments = tuple[Coordinates, Coordinates, Coordinates, Coordinates]
+        A point estimate is within k standard errors on a line with chance
+        erf(k / sqrt 2); in the plane the radius of that chance is
+        sqrt(-2 ln(1 - chance)) (3.5 sigmas: 3.92).
+        """
+        chance = math.erf(self.sigmas / math.sqrt(2.0))
+        return math.sqrt(-2.0 * math.log(max(1.0 - chance, 1e-300)))
 
 
-def _footprints(table: ObsTable, params: GroupingParams) -> tuple[Segments, BoolArray]:
-    """Footprints as segments (x1, y1, x2, y2) in a local plane; points have no length.
+@dataclass(frozen=True)
+class _Rows:
+    """The columns grouping reads, in canonical order (time, then id), with footprints.
 
-    NaN where an observation has none (the mask says which have one).
+    A footprint is a segment from (sx, sy) along (ux, uy), in float32 metres
+    (a few hundred km from the plane's centre, float32 keeps centimetres and
+    halves the work on millions of pairs); a point has u = 0. inv_len2 is
+    1 / |u|^2 (0 for a point). Rows without a footprint hold NaN.
     """
+
+    t: IntArray
+    family: IntArray
+    zone: IntArray
+    observer: IntArray
+    bearing: FloatArray
+    incident: IntArray
+    located: BoolArray
+    ray: BoolArray  # a bearing without a distance
+    estimated: BoolArray  # a bearing with a distance: a point estimate with an error
+    sx: Float32Array
+    sy: Float32Array
+    ux: Float32Array
+    uy: Float32Array
+    inv_len2: Float32Array
+    # Bearings: unit direction; estimated points: where, and the covariance (m^2).
+    dx: FloatArray
+    dy: FloatArray
+    mx: FloatArray
+    my: FloatArray
+    cxx: FloatArray
+    cyy: FloatArray
+    cxy: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.t.size)
+
+
+def _rows(table: ObsTable, order: IntArray, params: GroupingParams) -> _Rows:
     n = len(table)
     x1, y1, x2, y2 = (np.full(n, np.nan) for _ in range(4))
     has_pos = np.isfinite(table.lon) & np.isfinite(table.lat)
@@ -96,194 +174,311 @@ def _footprints(table: ObsTable, params: GroupingParams) -> tuple[Segments, Bool
         & (~has_pos | (table.method == BEARING_DISTANCE))
     )
     point = has_pos & ~has_line
-    if not (point.any() or has_line.any()):
-        return (x1, y1, x2, y2), point | has_line
-    plane = bearings.plane_for(
-        np.concatenate([table.lon, table.observer_lon]),
-        np.concatenate([table.lat, table.observer_lat]),
+    estimated = np.zeros(n, bool)
+    dx_all, dy_all, distance_all = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    if point.any() or has_line.any():
+        plane = bearings.plane_for(
+            np.concatenate([table.lon, table.observer_lon]),
+            np.concatenate([table.lat, table.observer_lat]),
+        )
+        p = table.planar(plane)
+        x1[point], y1[point] = p.x[point], p.y[point]
+        x2[point], y2[point] = p.x[point], p.y[point]
+        if has_line.any():
+            ox, oy, dx, dy = p.ox[has_line], p.oy[has_line], p.dx[has_line], p.dy[has_line]
+            distance = table.distance[has_line]
+            known = np.isfinite(distance) & (table.method[has_line] == BEARING_DISTANCE)
+            near = np.where(known, (1 - params.distance_error) * distance, 0.0)
+            far = np.where(known, (1 + params.distance_error) * distance, params.max_range_m)
+            x1[has_line], y1[has_line] = ox + near * dx, oy + near * dy
+            x2[has_line], y2[has_line] = ox + far * dx, oy + far * dy
+            estimated[has_line] = known
+            dx_all[has_line], dy_all[has_line] = dx, dy
+            distance_all[has_line] = np.where(known, distance, np.nan)
+    located = point | has_line
+    # Lines without a distance reach back to their observer, so two from one
+    # observer always touch there: the angle between them must decide.
+    ray = located & np.isfinite(table.bearing) & ~np.isin(table.method, [GIVEN, BEARING_DISTANCE])
+    ux, uy = x2 - x1, y2 - y1
+    length2 = ux * ux + uy * uy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_len2 = np.where(length2 > 0, 1.0 / length2, 0.0)
+    # An estimated point: the distance along the bearing (the footprint's middle),
+    # with the distance's error along the line and the bearing's across it.
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    along2 = (params.distance_sigma * distance_all) ** 2
+    across2 = (math.radians(params.sigma_deg) * distance_all) ** 2
+    cxx = along2 * dx_all * dx_all + across2 * dy_all * dy_all
+    cyy = along2 * dy_all * dy_all + across2 * dx_all * dx_all
+    cxy = (along2 - across2) * dx_all * dy_all
+    o = order
+
+    def f32(values: FloatArray) -> Float32Array:
+        return values[o].astype(np.float32)
+
+    return _Rows(
+        t=table.t[o],
+        family=table.family[o],
+        zone=table.zone[o],
+        observer=table.observer[o],
+        bearing=table.bearing[o],
+        incident=table.incident[o],
+        located=located[o],
+        ray=ray[o],
+        estimated=estimated[o],
+        sx=f32(x1),
+        sy=f32(y1),
+        ux=f32(ux),
+        uy=f32(uy),
+        inv_len2=f32(inv_len2),
+        dx=dx_all[o],
+        dy=dy_all[o],
+        mx=mx[o],
+        my=my[o],
+        cxx=cxx[o],
+        cyy=cyy[o],
+        cxy=cxy[o],
     )
-    p = table.planar(plane)
-    x1[point], y1[point] = p.x[point], p.y[point]
-    x2[point], y2[point] = p.x[point], p.y[point]
-    if has_line.any():
-        ox, oy, dx, dy = p.ox[has_line], p.oy[has_line], p.dx[has_line], p.dy[has_line]
-        distance = table.distance[has_line]
-        known = np.isfinite(distance) & (table.method[has_line] == BEARING_DISTANCE)
-        near = np.where(known, (1 - params.distance_error) * distance, 0.0)
-        far = np.where(known, (1 + params.distance_error) * distance, params.max_range_m)
-        x1[has_line], y1[has_line] = ox + near * dx, oy + near * dy
-        x2[has_line], y2[has_line] = ox + far * dx, oy + far * dy
-    # Metres within a few hundred km of the plane's centre: float32 keeps them
-    # to centimetres and halves the work on a million pairs.
-    seg = (
-        x1.astype(np.float32),
-        y1.astype(np.float32),
-        x2.astype(np.float32),
-        y2.astype(np.float32),
-    )
-    return seg, point | has_line
 
 
-def _spatial_pairs(
-    table: ObsTable, seg: Segments, located: BoolArray, params: GroupingParams
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Pairs (earlier, later) of located observations of one type family within the window
-    and the distance, with the distance between their footprints.
+def _expand(queries: IntArray, lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """Every (query, position) with position in [lo, hi) of its query, as two arrays."""
+    counts = np.maximum(hi - lo, 0)
+    total = int(counts.sum())
+    if total == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    q = np.repeat(queries, counts)
+    starts = np.cumsum(counts) - counts
+    p = np.arange(total, dtype=np.int64) - np.repeat(starts - lo, counts)
+    return q, p
 
-    Per family, slabs one window wide are swept in time order; each slab's
-    boxes (grown by half the distance) are queried against an STRtree of the
-    boxes of the slab and the window before it: every pair is found exactly
-    once, no tree holds more than two windows of one family, and only pairs
-    whose boxes meet reach the exact (vectorised) segment distance.
+
+def _box_pairs(rows: _Rows, params: GroupingParams) -> tuple[IntArray, IntArray]:
+    """Pairs (a, b), a < b, of located rows of one family within the window whose footprint
+    boxes, grown by half the distance, meet; each pair once.
+
+    Sweep and prune: boxes are sorted by (family, time slab one window wide,
+    west edge). A box meets those of its own slab whose west edge lies within
+    its own x span further on in that order, and those of the next slab whose
+    west edge lies within its x span (from the west edge on); the boxes of the
+    next slab that start further west find it from their side, looking back.
+    Only the candidates whose y spans overlap and whose times are within the
+    window are kept.
     """
-    w = int(params.window_s * 1_000_000)
-    x1, y1, x2, y2 = seg
-    half = params.distance_m / 2
-    everywhere = np.flatnonzero(located)
-    boxes = np.full(len(table), None, dtype=object)
-    boxes[everywhere] = shapely.box(
-        np.minimum(x1, x2)[everywhere] - half,
-        np.minimum(y1, y2)[everywhere] - half,
-        np.maximum(x1, x2)[everywhere] + half,
-        np.maximum(y1, y2)[everywhere] + half,
+    located = np.flatnonzero(rows.located)
+    empty = np.zeros(0, np.int64)
+    if located.size < 2:
+        return empty, empty
+    # Half the distance, and a metre of slack: the boxes only preselect, and a
+    # pair exactly at the distance must not be lost to rounding.
+    half = np.float64(params.distance_m / 2 + 1.0)
+    sx, sy = rows.sx[located].astype(np.float64), rows.sy[located].astype(np.float64)
+    ex, ey = sx + rows.ux[located], sy + rows.uy[located]
+    lo_x, hi_x = np.minimum(sx, ex) - half, np.maximum(sx, ex) + half
+    lo_y, hi_y = np.minimum(sy, ey) - half, np.maximum(sy, ey) + half
+    window = int(params.window_s * 1_000_000)
+    t = rows.t[located]
+    slab = (t - int(t.min())) // max(window, 1)
+    n_slabs = int(slab.max()) + 2  # a gap, so no family's last slab meets the next family
+    bucket = rows.family[located] * n_slabs + slab
+    x0 = float(lo_x.min())
+    span = float(hi_x.max()) - x0 + 1.0
+    key = bucket * span + (lo_x - x0)
+    order = np.argsort(key, kind="stable")
+    key, bucket = key[order], bucket[order]
+    lo_x, hi_x, lo_y, hi_y, t = lo_x[order], hi_x[order], lo_y[order], hi_y[order], t[order]
+    rows_at = located[order]
+    n = key.size
+    firsts: list[IntArray] = [empty]
+    seconds: list[IntArray] = [empty]
+    for start in range(0, n, _CHUNK_ROWS):
+        q = np.arange(start, min(start + _CHUNK_ROWS, n), dtype=np.int64)
+        here = bucket[q] * span - x0
+        nxt = here + span
+        same_hi = np.searchsorted(key, here + hi_x[q], side="right")
+        next_lo = np.searchsorted(key, nxt + lo_x[q], side="left")
+        next_hi = np.searchsorted(key, nxt + hi_x[q], side="right")
+        prev_lo = np.searchsorted(key, here - span + lo_x[q], side="right")
+        prev_hi = np.searchsorted(key, here - span + hi_x[q], side="right")
+        parts = [
+            _expand(q, q + 1, same_hi),
+            _expand(q, next_lo, next_hi),
+            _expand(q, prev_lo, prev_hi),
+        ]
+        qq = np.concatenate([p[0] for p in parts])
+        pp = np.concatenate([p[1] for p in parts])
+        keep = (lo_y[pp] <= hi_y[qq]) & (lo_y[qq] <= hi_y[pp]) & (np.abs(t[pp] - t[qq]) <= window)
+        a, b = rows_at[qq[keep]], rows_at[pp[keep]]
+        firsts.append(np.minimum(a, b))
+        seconds.append(np.maximum(a, b))
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _gaps(rows: _Rows, a: IntArray, b: IntArray) -> FloatArray:
+    """Distances (m) between the footprints of rows a[k] and b[k]: zero where they cross,
+    otherwise the least of the four end-to-segment distances."""
+    ax, ay, aux, auy, ail = rows.sx[a], rows.sy[a], rows.ux[a], rows.uy[a], rows.inv_len2[a]
+    bx, by, bux, buy, bil = rows.sx[b], rows.sy[b], rows.ux[b], rows.uy[b], rows.inv_len2[b]
+    rx, ry = bx - ax, by - ay  # from a's start to b's start
+
+    def to_segment(
+        px: Float32Array,
+        py: Float32Array,
+        vx: Float32Array,
+        vy: Float32Array,
+        inv: Float32Array,
+    ) -> Float32Array:
+        # Squared distance from (px, py), relative to a segment's start, to the segment.
+        s = np.clip((px * vx + py * vy) * inv, 0.0, 1.0)
+        dx, dy = px - s * vx, py - s * vy
+        return np.asarray(dx * dx + dy * dy)
+
+    best = np.minimum(
+        np.minimum(
+            to_segment(rx, ry, aux, auy, ail),  # b's start to a
+            to_segment(rx + bux, ry + buy, aux, auy, ail),  # b's end to a
+        ),
+        np.minimum(
+            to_segment(-rx, -ry, bux, buy, bil),  # a's start to b
+            to_segment(aux - rx, auy - ry, bux, buy, bil),  # a's end to b
+        ),
     )
-    firsts: list[IntArray] = [np.zeros(0, np.int64)]
-    seconds: list[IntArray] = [np.zeros(0, np.int64)]
-    for family in np.unique(table.family[located]):
-        idx = np.flatnonzero(located & (table.family == family))
-        if idx.size < 2:
-            continue
-        idx = idx[np.argsort(table.t[idx], kind="stable")]
-        t = table.t[idx]
-        qlo = 0
-        while qlo < idx.size:
-            qhi = int(np.searchsorted(t, t[qlo] + w, side="right"))
-            tlo = int(np.searchsorted(t, t[qlo] - w, side="left"))
-            if qhi - tlo > 1:
-                qi, ti = shapely.STRtree(boxes[idx[tlo:qhi]]).query(boxes[idx[qlo:qhi]])
-                qpos = qlo + qi
-                tpos = tlo + ti
-                keep = (tpos < qpos) & (t[qpos] - t[tpos] <= w)
-                firsts.append(idx[tpos[keep]])
-                seconds.append(idx[qpos[keep]])
-            qlo = qhi
-    a = np.concatenate(firsts)
-    b = np.concatenate(seconds)
-    gaps = _gaps(seg, a, b)
-    near = gaps <= params.distance_m
-    return a[near], b[near], gaps[near]
+    # Proper crossings: each segment's ends on opposite sides of the other.
+    cross_a = (aux * ry - auy * rx) * (aux * (ry + buy) - auy * (rx + bux))
+    cross_b = (bux * -ry - buy * -rx) * (bux * (auy - ry) - buy * (aux - rx))
+    crossing = (cross_a < 0) & (cross_b < 0)
+    return np.where(crossing, 0.0, np.sqrt(best.astype(np.float64)))
 
 
-def _gaps(seg: Segments, a: IntArray, b: IntArray) -> FloatArray:
-    x1, y1, x2, y2 = seg
-    gaps = bearings.segment_distances((x1[a], y1[a], x2[a], y2[a]), (x1[b], y1[b], x2[b], y2[b]))
-    return gaps.astype(np.float64)
-
-
-def _unlocated_pairs(
-    table: ObsTable, located: BoolArray, params: GroupingParams
-) -> tuple[IntArray, IntArray]:
+def _unlocated_pairs(rows: _Rows, params: GroupingParams) -> tuple[IntArray, IntArray]:
     """Consecutive observations without a footprint in the same zone and type family."""
-    idx = np.flatnonzero(~located & (table.zone > 0))
+    idx = np.flatnonzero(~rows.located & (rows.zone > 0))
     if idx.size < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    idx = idx[np.lexsort((table.t[idx], table.zone[idx], table.family[idx]))]
+    idx = idx[np.lexsort((idx, rows.zone[idx], rows.family[idx]))]
     a, b = idx[:-1], idx[1:]
     same = (
-        (table.family[a] == table.family[b])
-        & (table.zone[a] == table.zone[b])
-        & (table.t[b] - table.t[a] <= int(params.window_s * 1_000_000))
+        (rows.family[a] == rows.family[b])
+        & (rows.zone[a] == rows.zone[b])
+        & (rows.t[b] - rows.t[a] <= int(params.window_s * 1_000_000))
     )
     return a[same], b[same]
 
 
-@dataclass(frozen=True)
-class _Geometry:
-    seg: Segments
-    located: BoolArray
-    ray: BoolArray
+def _bearings_agree(rows: _Rows, a: IntArray, b: IntArray, params: GroupingParams) -> BoolArray:
+    """False where a and b are bearings without distance from one observer, too far apart."""
+    agree = np.ones(a.size, bool)
+    same = np.flatnonzero(rows.ray[a] & rows.ray[b] & (rows.observer[a] == rows.observer[b]))
+    if same.size:
+        diff = bearings.angle_difference_deg(rows.bearing[a[same]], rows.bearing[b[same]])
+        agree[same] = diff <= params.same_observer_deg
+    return agree
+
+
+def _agreement(
+    rows: _Rows, a: IntArray, b: IntArray, params: GroupingParams
+) -> tuple[BoolArray, FloatArray]:
+    """Where both places are estimated from bearings: whether they agree within the errors
+    (module docstring), and the gap in standard errors over the limit (0-1; NaN elsewhere)."""
+    ok = np.ones(a.size, bool)
+    score = np.full(a.size, np.nan)
+    extent2 = params.event_extent_m**2
+    both = np.flatnonzero(rows.estimated[a] & rows.estimated[b])
+    if both.size:
+        i, j = a[both], b[both]
+        cxx = rows.cxx[i] + rows.cxx[j] + extent2
+        cyy = rows.cyy[i] + rows.cyy[j] + extent2
+        cxy = rows.cxy[i] + rows.cxy[j]
+        ex, ey = rows.mx[j] - rows.mx[i], rows.my[j] - rows.my[i]
+        m2 = (cyy * ex * ex - 2 * cxy * ex * ey + cxx * ey * ey) / (cxx * cyy - cxy * cxy)
+        radius = params.radius_2d
+        ok[both] = m2 <= radius * radius
+        score[both] = np.sqrt(m2) / radius
+    sigma = math.radians(params.sigma_deg)
+    for line, other in ((a, b), (b, a)):
+        mixed = np.flatnonzero(rows.ray[line] & rows.estimated[other])
+        if mixed.size == 0:
+            continue
+        r, e = line[mixed], other[mixed]
+        ux, uy = rows.dx[r], rows.dy[r]
+        px = rows.mx[e] - rows.sx[r].astype(np.float64)
+        py = rows.my[e] - rows.sy[r].astype(np.float64)
+        along = px * ux + py * uy
+        across = py * ux - px * uy
+        # The line's error at the point's range, the point's own error across
+        # the line, and the event's extent.
+        var = (
+            (sigma * np.maximum(along, MIN_RANGE_M)) ** 2
+            + rows.cxx[e] * uy * uy
+            + rows.cyy[e] * ux * ux
+            - 2 * rows.cxy[e] * ux * uy
+            + extent2
+        )
+        limit2 = params.sigmas**2 * var
+        ok[mixed] = across * across <= limit2
+        score[mixed] = np.abs(across) / np.sqrt(limit2)
+    return ok, score
 
 
 def _compatible(
-    table: ObsTable,
-    g: _Geometry,
-    a: IntArray,
-    b: IntArray,
-    params: GroupingParams,
-    max_seconds: float,
-) -> tuple[BoolArray, FloatArray]:
-    """Whether rows a[k] and b[k] may be one event (module docstring), and the match cost."""
-    seconds = np.abs(table.t[b] - table.t[a]) / 1_000_000
-    ok = (table.family[a] == table.family[b]) & (seconds <= max_seconds)
-    gap = np.zeros(a.size)
-    both = g.located[a] & g.located[b]
-    if both.any():
-        gap[both] = _gaps(g.seg, a[both], b[both])
+    rows: _Rows, a: IntArray, b: IntArray, params: GroupingParams, max_seconds: float
+) -> BoolArray:
+    """Whether rows a[k] and b[k] may be one event (module docstring), up to max_seconds apart."""
+    seconds = np.abs(rows.t[b] - rows.t[a]) / 1_000_000
+    ok = (rows.family[a] == rows.family[b]) & (seconds <= max_seconds)
+    both = rows.located[a] & rows.located[b]
+    near = np.zeros(a.size, bool)
+    where = np.flatnonzero(both & ok)
+    if where.size:
+        near[where] = _gaps(rows, a[where], b[where]) <= params.distance_m
     ok &= np.where(
         both,
-        gap <= params.distance_m,
-        ~g.located[a] & ~g.located[b] & (table.zone[a] == table.zone[b]) & (table.zone[a] > 0),
+        near,
+        ~rows.located[a] & ~rows.located[b] & (rows.zone[a] == rows.zone[b]) & (rows.zone[a] > 0),
     )
-    ok &= _bearings_agree(table, g, a, b, params)
-    return ok, seconds / params.window_s + gap / params.distance_m
+    return ok & _bearings_agree(rows, a, b, params) & _agreement(rows, a, b, params)[0]
 
 
-def _bearings_agree(
-    table: ObsTable, g: _Geometry, a: IntArray, b: IntArray, params: GroupingParams
-) -> BoolArray:
-    """False where a and b are bearings without distance from one observer, too far apart."""
-    same_observer_rays = g.ray[a] & g.ray[b] & (table.observer[a] == table.observer[b])
-    with np.errstate(invalid="ignore"):
-        agree = (
-            bearings.angle_difference_deg(table.bearing[a], table.bearing[b])
-            <= params.same_observer_deg
-        )
-    return np.asarray(~same_observer_rays | agree, bool)
-
-
-def _geometry(table: ObsTable, params: GroupingParams) -> _Geometry:
-    seg, located = _footprints(table, params)
-    # Lines without a distance reach back to their observer, so two from one
-    # observer always touch there: the angle between them must decide.
-    ray = located & np.isfinite(table.bearing) & ~np.isin(table.method, [GIVEN, BEARING_DISTANCE])
-    return _Geometry(seg, located, ray)
-
-
-def best_partners(
-    table: ObsTable, assignable: BoolArray, params: GroupingParams, g: _Geometry | None = None
-) -> IntArray:
-    """For each observation to place, the row of its best compatible partner (-1: none)."""
-    n = len(table)
+def _best_partners(rows: _Rows, assignable: BoolArray, params: GroupingParams) -> IntArray:
+    """For each row to place, its best compatible partner (-1: none); rows in canonical order."""
+    n = len(rows)
     partner = np.full(n, -1, np.int64)
-    if n < 2 or not assignable.any():
-        return partner
-    g = g or _geometry(table, params)
-    a1, b1, gap1 = _spatial_pairs(table, g.seg, g.located, params)
-    a2, b2 = _unlocated_pairs(table, g.located, params)
+    a1, b1 = _box_pairs(rows, params)
+    keep = assignable[a1] | assignable[b1]
+    a1, b1 = a1[keep], b1[keep]
+    gap1 = _gaps(rows, a1, b1)
+    near = gap1 <= params.distance_m
+    a1, b1, gap1 = a1[near], b1[near], gap1[near]
+    a2, b2 = _unlocated_pairs(rows, params)
     a = np.concatenate([a1, a2])
     b = np.concatenate([b1, b2])
     gap = np.concatenate([gap1, np.zeros(a2.size)])
     # Both finders keep to one family, one window and the distance; what is
-    # left is the rule for two bearings from one observer.
-    ok = (assignable[b] | assignable[a]) & _bearings_agree(table, g, a, b, params)
-    a, b, gap = a[ok], b[ok], gap[ok]
-    seconds = np.abs(table.t[b] - table.t[a]) / 1_000_000
-    cost = seconds / params.window_s + gap / params.distance_m
-    # a is earlier (in the sweep's order) than b. The later one may join the
-    # earlier; an observation to place may also join a placed one that is later.
+    # left is the rule for two bearings from one observer, and the errors.
+    agree, score = _agreement(rows, a, b, params)
+    ok = (assignable[a] | assignable[b]) & _bearings_agree(rows, a, b, params) & agree
+    a, b, gap, score = a[ok], b[ok], gap[ok], score[ok]
+    if a.size == 0:
+        return partner
+    seconds = (rows.t[b] - rows.t[a]) / 1_000_000
+    place_gap = np.where(np.isfinite(score), score, gap / params.distance_m)
+    cost = seconds / params.window_s + place_gap
+    # a is earlier than b (canonical order). The later one may join the
+    # earlier; a row to place may also join a placed one that is later.
     forward = assignable[b]
-    backward = assignable[a] & ~assignable[b]
+    backward = assignable[a] & ~forward
     target = np.concatenate([b[forward], a[backward]])
     source = np.concatenate([a[forward], b[backward]])
     costs = np.concatenate([cost[forward], cost[backward]])
-    if target.size == 0:
-        return partner
-    # Per target, the least cost: one sort on target + cost / 4 (costs stay below 2).
-    order = np.argsort(target + costs / 4.0, kind="stable")
-    target, source = target[order], source[order]
-    first = np.ones(target.size, bool)
-    first[1:] = target[1:] != target[:-1]
-    partner[target[first]] = source[first]
+    # Per target, the least cost, then (ties) the earliest source: two minima, no sort.
+    least = np.full(n, np.inf)
+    np.minimum.at(least, target, costs)
+    best = costs == least[target]
+    first = np.full(n, n, np.int64)
+    np.minimum.at(first, target[best], source[best])
+    has = first < n
+    partner[has] = first[has]
     return partner
 
 
@@ -310,19 +505,24 @@ def _roots(parent: IntArray) -> IntArray:
         parent = grand
 
 
-def _leaders(table: ObsTable, assignable: BoolArray) -> IntArray:
+def _leaders(rows: _Rows, assignable: BoolArray) -> IntArray:
     """Per row, the row its incident is anchored on: a placed incident's earliest row here."""
-    n = len(table)
+    n = len(rows)
     leader = np.arange(n, dtype=np.int64)
-    placed = np.flatnonzero(~assignable & (table.incident > 0))
+    placed = np.flatnonzero(~assignable & (rows.incident > 0))
     if placed.size:
-        placed = placed[np.lexsort((table.t[placed], table.incident[placed]))]
-        incidents = table.incident[placed]
+        # Rows are in time order already: a stable sort by incident keeps it.
+        placed = placed[np.argsort(rows.incident[placed], kind="stable")]
+        incidents = rows.incident[placed]
         starts = np.ones(placed.size, bool)
         starts[1:] = incidents[1:] != incidents[:-1]
-        first_of = placed[starts][np.cumsum(starts) - 1]
-        leader[placed] = first_of
+        leader[placed] = placed[starts][np.cumsum(starts) - 1]
     return leader
+
+
+def canonical_order(table: ObsTable) -> IntArray:
+    """Rows by time, then id: the order grouping takes them in, whatever order they came in."""
+    return np.lexsort((table.id, table.t)).astype(np.int64)
 
 
 def plan_groups(table: ObsTable, assignable: BoolArray, params: GroupingParams) -> GroupPlan:
@@ -335,34 +535,45 @@ def plan_groups(table: ObsTable, assignable: BoolArray, params: GroupingParams) 
     the rows that joined through it along, if they are compatible with it).
     """
     n = len(table)
-    rows = np.arange(n, dtype=np.int64)
-    g = _geometry(table, params) if n else None
-    partner = best_partners(table, assignable, params, g)
-    parent = np.where(assignable & (partner >= 0), partner, rows)
-    leader = _leaders(table, assignable)
-    checked = rows.copy()  # the leader each row was last found compatible with
+    if n == 0:
+        empty = np.zeros(0, np.int64)
+        return GroupPlan(empty, empty, 0)
+    order = canonical_order(table)
+    rows = _rows(table, order, params)
+    place = np.asarray(assignable, bool)[order]
+    at = np.arange(n, dtype=np.int64)
+    partner = _best_partners(rows, place, params) if n > 1 and place.any() else np.full(n, -1)
+    parent = np.where(place & (partner >= 0), partner, at)
+    leader = _leaders(rows, place)
+    checked = at.copy()  # the leader each row was last found compatible with
     bad = np.zeros(n, bool)
     for _ in range(100):
         lead = leader[_roots(parent)]
-        check = np.flatnonzero(assignable & (lead != rows) & (lead != checked))
-        if check.size == 0 or g is None:
+        check = np.flatnonzero(place & (lead != at) & (lead != checked))
+        if check.size == 0:
             break
-        ok, _ = _compatible(table, g, lead[check], check, params, params.max_span_s)
+        ok = _compatible(rows, lead[check], check, params, params.max_span_s)
         checked[check[ok]] = lead[check[ok]]
         bad[:] = False
         bad[check[~ok]] = True
         # Cut only the topmost offenders: those below them may fit their new leader.
         top = bad & ~bad[parent]
-        parent[top] = rows[top]
+        parent[top] = at[top]
     else:
-        parent[bad] = rows[bad]
+        parent[bad] = at[bad]
     root = _roots(parent)
-    root_placed = ~assignable[root]
-    existing = np.where(assignable, np.where(root_placed, table.incident[root], 0), table.incident)
+    root_placed = ~place[root]
+    existing = np.where(place, np.where(root_placed, rows.incident[root], 0), rows.incident)
     new_group = np.full(n, -1, np.int64)
-    new_roots = assignable & ~root_placed
-    if not new_roots.any():
-        return GroupPlan(existing, new_group, 0)
-    roots, inverse = np.unique(root[new_roots], return_inverse=True)
-    new_group[new_roots] = inverse
-    return GroupPlan(existing, new_group, int(roots.size))
+    new_roots = place & ~root_placed
+    n_new = 0
+    if new_roots.any():
+        # Numbered by their first row in canonical order: the same whatever the input order.
+        roots, inverse = np.unique(root[new_roots], return_inverse=True)
+        new_group[new_roots] = inverse
+        n_new = int(roots.size)
+    out_existing = np.empty(n, np.int64)
+    out_new = np.empty(n, np.int64)
+    out_existing[order] = existing
+    out_new[order] = new_group
+    return GroupPlan(out_existing, out_new, n_new)
