@@ -86,10 +86,15 @@ def _stored(user: User, key: str) -> IdempotentRequest | None:
 def run_idempotent(
     request: HttpRequest, *, user: User, key: str | None, perform: Perform
 ) -> Outcome:
-    """Run `perform` (which writes and returns status and body) at most once per key."""
+    """Run `perform` (which writes and returns status and body) at most once per key.
+
+    Without a key there is nothing to claim: `perform` runs as it is, its
+    service opening its own transaction. (Wrapping it in one would take
+    SQLite's write lock for the whole request, validation included, so
+    concurrent requests could not overlap their work outside the lock.)
+    """
     if key is None:
-        with transaction.atomic():
-            status, body = perform()
+        status, body = perform()
         return Outcome(status=status, body=_render(body), replayed=False)
     _check_key(key)
     fingerprint = request_fingerprint(request)
