@@ -18,6 +18,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.sharedctypes import RawArray
+from typing import Any
 
 # A worker dying this often, this fast, is broken, not unlucky: stop instead of looping.
 MAX_RESTARTS = 5
@@ -39,25 +41,56 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
     return sock
 
 
+class Balancer:
+    """Spreads connections over the workers: the least busy one accepts the next.
+
+    Workers share one listening socket, and an idle process accepts every
+    connection that arrives while it waits, so two keep-alive clients could
+    both end up on one worker (one core) while the other idles. Each worker
+    publishes its number of open connections in shared memory; its listener
+    asks to accept only while that number is the lowest (ties accept), so the
+    next connection goes to the least busy worker.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.counts: Any = RawArray("i", workers)
+
+    def attach(self, listener: Any, slot: int, channels: Callable[[], int]) -> None:
+        """Wrap a waitress listener's readable() for the worker in `slot`."""
+        counts = self.counts
+        counts[slot] = 0
+        accepting = listener.readable
+
+        def readable() -> bool:
+            mine = channels()
+            counts[slot] = mine
+            return bool(accepting()) and mine <= min(counts)
+
+        listener.readable = readable
+
+
 @dataclass
 class Supervisor:
-    """Forks `workers` children that each call run(); keeps them running until stopped."""
+    """Forks `workers` children that each call run(slot); keeps them running until stopped.
+
+    `slot` is the worker's number (0 .. workers-1), kept by its replacement.
+    """
 
     workers: int
-    run: Callable[[], None]
+    run: Callable[[int], None]
     log: Callable[[str], None] = field(default=lambda message: None)
-    children: set[int] = field(default_factory=set)
+    children: dict[int, int] = field(default_factory=dict)
     stopping: bool = False
     restarts: list[float] = field(default_factory=list)
 
-    def _spawn(self) -> None:
+    def _spawn(self, slot: int) -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 signal.signal(signal.SIGTERM, _terminate)
-                self.run()
+                self.run(slot)
             except KeyboardInterrupt:
                 pass
             except BaseException as exc:  # a worker must never return into the parent's loop
@@ -65,7 +98,7 @@ class Supervisor:
                 code = 1
             finally:
                 os._exit(code)
-        self.children.add(pid)
+        self.children[pid] = slot
 
     def _stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -77,8 +110,8 @@ class Supervisor:
         """Run until a signal stops the workers; returns the exit status for the parent."""
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            for _ in range(self.workers):
-                self._spawn()
+            for slot in range(self.workers):
+                self._spawn(slot)
             status = 0
             while self.children:
                 try:
@@ -87,8 +120,8 @@ class Supervisor:
                     break
                 except InterruptedError:
                     continue
-                self.children.discard(pid)
-                if self.stopping:
+                slot = self.children.pop(pid, -1)
+                if self.stopping or slot < 0:
                     continue
                 self.log(f"worker {pid} exited ({_describe(code)}); starting another")
                 now = time.monotonic()
@@ -99,7 +132,7 @@ class Supervisor:
                     self._stop(signal.SIGTERM, None)
                     status = 1
                     continue
-                self._spawn()
+                self._spawn(slot)
             return status
         finally:
             for signum, handler in previous.items():

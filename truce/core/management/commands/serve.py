@@ -63,8 +63,12 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers:
     except OSError as exc:
         raise CommandError(f"port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
-    def run() -> None:
+    balancer = prefork.Balancer(workers) if workers > 1 else None
+
+    def run(slot: int = 0) -> None:
         server = create_server(application, sockets=[sock], threads=threads, ident="truce")
+        if balancer is not None:
+            _balance(server, balancer, slot)
         try:
             server.run()
         finally:
@@ -91,6 +95,22 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers:
     finally:
         sock.close()
     stdout.write("Stopped.")
+
+
+def _balance(server: Any, balancer: Any, slot: int) -> None:
+    """Let the least busy worker accept the next connection (see prefork.Balancer)."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
+
+    # One socket: the server is the listener (its map is _map); several: a MultiSocketServer.
+    channels = server.map if hasattr(server, "map") else server._map
+    for listener in list(channels.values()):
+        if isinstance(listener, TcpWSGIServer):
+            balancer.attach(
+                listener,
+                slot,
+                lambda: sum(1 for c in list(channels.values()) if isinstance(c, HTTPChannel)),
+            )
 
 
 class Command(BaseCommand):
