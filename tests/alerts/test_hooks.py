@@ -86,3 +86,33 @@ def test_outside_test_mode_a_failing_hook_is_logged_not_raised(
     settings.TRUCE_MODE = "test"
     with pytest.raises(RuntimeError):
         hooks.observations_recorded([observation], actor=None)
+
+
+def test_a_plan_made_before_the_lock_raises_what_evaluating_afterwards_would(
+    world: World,
+) -> None:
+    world.rule("proximity", {"distance_km": 1, "settlements": ["T-M"]})
+    near = offset(*MISSIONVILLE, east_m=400)
+    first = world.observe(observed_at=BASE, at=near)
+    second = world.observe(observed_at=BASE + dt.timedelta(hours=2), at=near)
+
+    hooks.observations_recorded([first], actor=None, plan=hooks.plan_observation_alerts([first]))
+    hooks.observations_recorded([second], actor=None)
+
+    alerts = list(Alert.objects.order_by("condition_at"))
+    assert [a.observation_id for a in alerts] == [first.pk, second.pk]
+    assert alerts[0].details["target_code"] == alerts[1].details["target_code"] == "T-M"
+    assert alerts[0].details["distance_m"] == alerts[1].details["distance_m"]
+
+
+def test_a_plan_covering_resends_raises_only_for_what_was_written(world: World) -> None:
+    world.rule("proximity", {"distance_km": 1, "settlements": ["T-M"]})
+    near = offset(*MISSIONVILLE, east_m=400)
+    resent = world.observe(observed_at=BASE, at=near)
+    written = world.observe(observed_at=BASE + dt.timedelta(hours=2), at=near)
+    # The ingest plans for every item before it knows which are resends.
+    plan = hooks.plan_observation_alerts([resent, written])
+
+    hooks.observations_recorded([written], actor=None, plan=plan)
+
+    assert [a.observation_id for a in Alert.objects.all()] == [written.pk]

@@ -163,7 +163,9 @@ def hook_calls(monkeypatch: pytest.MonkeyPatch) -> HookCalls:
 
     calls = HookCalls([], [], [])
     monkeypatch.setattr(
-        hooks, "observations_recorded", lambda obs, *, actor: calls.observations.append(list(obs))
+        hooks,
+        "observations_recorded",
+        lambda obs, *, actor, plan=None: calls.observations.append(list(obs)),
     )
     monkeypatch.setattr(
         hooks,

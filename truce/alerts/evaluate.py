@@ -148,13 +148,17 @@ def casualty(
 # --- proximity ------------------------------------------------------------------------------
 
 
-def proximity(
-    rule: AlertRule,
-    observations: Sequence[Observation],
-    incidents: dict[int, Incident],
-    index: TargetIndex | None,
-) -> list[Candidate]:
-    """Event positions within the rule's distance of a settlement or the corridor."""
+Located = tuple[Observation, tuple[float, float], Any]
+
+
+def proximity_hits(
+    rule: AlertRule, observations: Sequence[Observation], index: TargetIndex | None
+) -> list[Located]:
+    """(observation, position, nearest target) for each event within the rule's distance.
+
+    Needs only positions and targets, not the database's current state, so
+    the ingest runs it before taking the write lock.
+    """
     if index is None:
         return []
     distance_m = float(rule.params["distance_km"]) * 1000.0
@@ -166,10 +170,29 @@ def proximity(
         if _types_match(rule, observation.type):
             located.append((observation, position))
     hits = index.nearest_within([position for _o, position in located], distance_m)
-    nearest: dict[str, tuple[Observation, tuple[float, float], Any]] = {}
-    for (observation, position), hit in zip(located, hits, strict=True):
-        if hit is None:
-            continue
+    return [
+        (observation, position, hit)
+        for (observation, position), hit in zip(located, hits, strict=True)
+        if hit is not None
+    ]
+
+
+def proximity(
+    rule: AlertRule,
+    observations: Sequence[Observation],
+    incidents: dict[int, Incident],
+    index: TargetIndex | None,
+    hits: list[Located] | None = None,
+) -> list[Candidate]:
+    """Event positions within the rule's distance of a settlement or the corridor.
+
+    One candidate per event (incident), the observation nearest the target
+    speaking for it. `hits` may come from proximity_hits run beforehand.
+    """
+    if hits is None:
+        hits = proximity_hits(rule, observations, index)
+    nearest: dict[str, Located] = {}
+    for observation, position, hit in hits:
         subject = _subject_key(observation, incidents)
         held = nearest.get(subject)
         if held is None or hit.distance_m < held[2].distance_m:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 
 from truce.alerts import evaluate, proximity, services
-from truce.alerts.models import RuleKind
+from truce.alerts.models import AlertRule, RuleKind
 from truce.alerts.rules import TARGET_SETTLEMENT
 from truce.monitoring.models import VIOLATION_TYPES, Incident, IncidentStatus, Observation
 
@@ -69,22 +70,58 @@ def _index_for(rule_params: dict[str, object]) -> tuple[str, tuple[str, ...] | N
     return target, tuple(sorted(pcodes)) if isinstance(pcodes, list) and pcodes else None
 
 
-def observations_recorded(observations: Sequence[Observation], *, actor: User | None) -> None:
+@dataclass
+class ObservationAlertPlan:
+    """What the observation rules need that does not depend on the database's state.
+
+    Made by plan_observation_alerts before the ingest takes its write lock:
+    the active rules and each proximity rule's hits (the event positions
+    within its distance of a target). Grouping, done under the lock, then
+    decides which hits are one event.
+    """
+
+    rules: list[AlertRule]
+    hits: dict[int, list[evaluate.Located]] = field(default_factory=dict)
+
+
+def plan_observation_alerts(observations: Sequence[Observation]) -> ObservationAlertPlan:
+    """The rules and proximity hits for observations about to be written."""
+    rules = services.active_rules(evaluate.OBSERVATION_KINDS)
+    plan = ObservationAlertPlan(rules=rules)
+    indexes: dict[tuple[str, tuple[str, ...] | None], proximity.TargetIndex | None] = {}
+    for rule in rules:
+        if rule.kind != RuleKind.PROXIMITY:
+            continue
+        key = _index_for(rule.params)
+        if key not in indexes:
+            indexes[key] = proximity.target_index(*key)
+        plan.hits[rule.pk] = evaluate.proximity_hits(rule, observations, indexes[key])
+    return plan
+
+
+def observations_recorded(
+    observations: Sequence[Observation],
+    *,
+    actor: User | None,
+    plan: ObservationAlertPlan | None = None,
+) -> None:
     """New observations were written (one request's worth, already grouped).
 
-    Evaluates the threshold, casualty and proximity rules over the batch.
+    Evaluates the threshold, casualty and proximity rules over the batch;
+    with a plan made beforehand, its rules and proximity hits are used.
     """
     live = [o for o in observations if not o.is_deleted]
     if not live:
         return
     with _contained("observations_recorded"):
-        rules = services.active_rules(evaluate.OBSERVATION_KINDS)
-        if not rules:
+        if plan is None:
+            plan = plan_observation_alerts(live)
+        if not plan.rules:
             return
         incidents: dict[int, Incident] | None = None
-        indexes: dict[tuple[str, tuple[str, ...] | None], proximity.TargetIndex | None] = {}
         candidates: list[evaluate.Candidate] = []
-        for rule in rules:
+        written = {id(o) for o in live}
+        for rule in plan.rules:
             if rule.kind == RuleKind.THRESHOLD:
                 candidates += evaluate.threshold(rule, live)
                 continue
@@ -93,10 +130,9 @@ def observations_recorded(observations: Sequence[Observation], *, actor: User | 
             if rule.kind == RuleKind.CASUALTY:
                 candidates += evaluate.casualty(rule, live, incidents)
             elif rule.kind == RuleKind.PROXIMITY:
-                key = _index_for(rule.params)
-                if key not in indexes:
-                    indexes[key] = proximity.target_index(*key)
-                candidates += evaluate.proximity(rule, live, incidents, indexes[key])
+                # A plan may cover items that turned out to be resends: only these count.
+                hits = [h for h in plan.hits.get(rule.pk, []) if id(h[0]) in written]
+                candidates += evaluate.proximity(rule, live, incidents, None, hits)
         services.alerts_raise(candidates)
 
 

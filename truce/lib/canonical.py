@@ -59,6 +59,9 @@ def _reference(value: Any) -> str:
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 _STRING_KEYS = frozenset({str})
+_CONTAINERS = (dict, list, tuple)
+# Types whose values need a look of their own: floats for their range, containers inside.
+_LOOKED_AT = frozenset({float, dict, list, tuple})
 
 
 def _plain(value: Any) -> bool:
@@ -77,9 +80,16 @@ def _plain(value: Any) -> bool:
         items = value
     else:
         return _plain_leaf(value)
-    if set(map(type, items)) <= _SCALARS:
+    kinds = set(map(type, items)) - _SCALARS
+    if not kinds:
         return True
-    return all(type(item) in _SCALARS or _plain_leaf(item) for item in items)
+    for other in kinds - _LOOKED_AT:
+        # str subclasses (Django's TextChoices) are written as their text by both.
+        if not issubclass(other, str):
+            return False
+    if not kinds & _LOOKED_AT:
+        return True
+    return all(_plain_leaf(item) for item in items if type(item) in _LOOKED_AT)
 
 
 def _plain_leaf(item: Any) -> bool:
@@ -90,9 +100,8 @@ def _plain_leaf(item: Any) -> bool:
         return size == 0.0 or _PLAIN_FLOAT_MIN <= size < _PLAIN_FLOAT_MAX
     if kind in _SCALARS:
         return True
-    if kind is dict or kind is list or kind is tuple:
+    if kind in _CONTAINERS:
         return _plain(item)
-    # str subclasses (Django's TextChoices) are written as their text by both.
     return isinstance(item, str)
 
 

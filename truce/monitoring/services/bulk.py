@@ -109,9 +109,39 @@ def _max_params() -> int:
     return 65_535  # PostgreSQL's wire protocol limit
 
 
-def insert_returning_ids(objs: Sequence[models.Model]) -> None:
+class InsertRows:
+    """A model's insert rows, built ahead of the INSERT (e.g. before taking a lock).
+
+    rows(objs) gives each object's column values as insert_returning_ids
+    would send them; refresh() updates the few columns set after that (an
+    observation's incident is known only once it has been grouped).
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.columns = _columns(model, None)
+        self._index = {attname: i for i, (attname, _, _) in enumerate(self.columns)}
+
+    def rows(self, objs: Sequence[models.Model]) -> list[list[Any]]:
+        return _rows(objs, self.columns)
+
+    def refresh(
+        self, rows: list[list[Any]], objs: Sequence[models.Model], attnames: Sequence[str]
+    ) -> None:
+        for attname in attnames:
+            i = self._index[attname]
+            prep = self.columns[i][2]
+            for row, obj in zip(rows, objs, strict=True):
+                value = obj.__dict__[attname]
+                row[i] = prep(value) if prep is not None and value is not None else value
+
+
+def insert_returning_ids(
+    objs: Sequence[models.Model], rows: list[list[Any]] | None = None
+) -> None:
     """INSERT the objects (new rows, auto ids) and set each one's pk from the database.
 
+    rows, if given, are the objects' values from InsertRows(model).rows(objs).
     Rows are matched to ids by public_id, not by position, so nothing depends
     on the order in which the database reports them.
     """
@@ -119,6 +149,8 @@ def insert_returning_ids(objs: Sequence[models.Model]) -> None:
         return
     model = type(objs[0])
     columns = _columns(model, None)
+    if rows is None:
+        rows = _rows(objs, columns)
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     names = ", ".join(q(c) for _, c, _ in columns)
@@ -128,8 +160,8 @@ def insert_returning_ids(objs: Sequence[models.Model]) -> None:
     returning = f"RETURNING {q('id')}, {q('public_id')}"
     connection.ensure_connection()
     for start in range(0, len(objs), per_statement):
-        chunk = objs[start : start + per_statement]
-        params = [v for row in _rows(chunk, columns) for v in row]
+        chunk = rows[start : start + per_statement]
+        params = [v for row in chunk for v in row]
         values = ", ".join([one] * len(chunk))
         sql = f"INSERT INTO {table} ({names}) VALUES {values} {returning}"  # noqa: S608
         for pk, public_id in _execute_returning(sql, params):
@@ -190,30 +222,40 @@ class Maker:
     Model(**kwargs) costs some 50 microseconds for a wide model, which a
     batch of thousands feels. This fills the instance's __dict__ directly, as
     Model.__init__ would for positional arguments, with each missing value
-    the field's default (so public_id a fresh uuid4). Related rows go into
-    the instance's cache, so reading obj.zone later costs no query. Models
-    whose fields listen to pre_init/post_init (image fields, generic
-    relations) must not be built this way.
+    the field's default. Defaults that are plain constants are taken once, into
+    a template copied for each instance; callable or mutable ones (a fresh
+    uuid4 for public_id, a new dict for a JSON field) are made per instance.
+    Related rows go into the instance's cache, so reading obj.zone later
+    costs no query. Models whose fields listen to pre_init/post_init (image
+    fields, generic relations) must not be built this way.
     """
+
+    _CONSTANT = (str, int, float, bool, bytes, type(None))
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
-        fields = model._meta.concrete_fields
-        self.attnames = [f.attname for f in fields]
-        self.defaults: list[Callable[[], Any]] = [
-            f._get_default  # type: ignore[attr-defined]  # Django's cached default maker
-            for f in fields
-        ]
+        self.template: dict[str, Any] = {}
+        self.fresh: list[tuple[str, Callable[[], Any]]] = []
+        for f in model._meta.concrete_fields:
+            make: Callable[[], Any] = f._get_default  # type: ignore[attr-defined]
+            # Without a default, a field starts as None or "": constants too.
+            dynamic = f.has_default() and callable(f.default)
+            if not dynamic and isinstance(make(), self._CONSTANT):
+                self.template[f.attname] = make()
+            else:
+                self.fresh.append((f.attname, make))
 
     def __call__(
         self, values: dict[str, Any], related: Mapping[str, models.Model | None] | None = None
     ) -> Any:
         obj = self.model.__new__(self.model)
         obj._state = ModelState()
-        obj.__dict__.update(
-            (a, values[a] if a in values else default())
-            for a, default in zip(self.attnames, self.defaults, strict=True)
-        )
+        state = obj.__dict__
+        state.update(self.template)
+        for attname, make in self.fresh:
+            if attname not in values:
+                state[attname] = make()
+        state.update(values)
         if related:
             obj._state.fields_cache.update(related)
         return obj

@@ -46,7 +46,7 @@ from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident, Observation
-from truce.monitoring.services.bulk import Maker, insert_returning_ids
+from truce.monitoring.services.bulk import InsertRows, Maker, insert_returning_ids
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.payloads import PayloadBuilder
 from truce.monitoring.services.places import Places, places_now
@@ -78,6 +78,7 @@ MAX_BATCH = 1000
 OBSERVATION_TYPE = Observation.ledger_type()
 _payload = PayloadBuilder(Observation)
 _make = Maker(Observation)
+_rows = InsertRows(Observation)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class _Prepared:
     items: dict[int, CleanItem]
     built: dict[uuid.UUID, Observation]
     payloads: dict[uuid.UUID, str]
+    rows: dict[uuid.UUID, list[Any]]
+    alerts: hooks.ObservationAlertPlan | None
 
 
 def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
@@ -188,7 +191,11 @@ def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
     observations = _build(actor, unique, places_now()) if unique else []
     built = {o.client_uuid: o for o in observations}
     payloads = {o.client_uuid: canonical_json(_payload(o)) for o in observations}
-    return _Prepared(first=first, items=by_index, built=built, payloads=payloads)
+    rows = dict(zip(built, _rows.rows(observations), strict=True))
+    alerts = hooks.plan_observation_alerts(observations) if observations else None
+    return _Prepared(
+        first=first, items=by_index, built=built, payloads=payloads, rows=rows, alerts=alerts
+    )
 
 
 def _clashes(
@@ -233,7 +240,7 @@ def _commit(
             raise Conflict(errors[0]["message"], field="client_uuid")
         raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
     new = [prepared.built[key] for key in prepared.first if key not in existing]
-    _write(actor, new, prepared.payloads, head)
+    _write(actor, new, prepared, head)
     created: set[uuid.UUID] = set()
     out = []
     for index in sorted(prepared.items):
@@ -421,26 +428,26 @@ def _group(actor: User, new: list[Observation], places: Places) -> _Grouped:
     return _Grouped(incident_entries(settled, members_of), changed)
 
 
-def _write(
-    actor: User, new: list[Observation], payloads: dict[uuid.UUID, str], head: LedgerHead
-) -> None:
+def _write(actor: User, new: list[Observation], prepared: _Prepared, head: LedgerHead) -> None:
     if not new:
         return
     places = places_now()
     grouped = _group(actor, new, places)
-    insert_returning_ids(new)
+    rows = [prepared.rows[o.client_uuid] for o in new]
+    _rows.refresh(rows, new, ["incident_id"])
+    insert_returning_ids(new, rows)
     entries = [
         PendingEntry(
             action="create",
             record_type=OBSERVATION_TYPE,
             record_id=str(o.public_id),
             record_version=1,
-            payload=payloads[o.client_uuid],
+            payload=prepared.payloads[o.client_uuid],
         )
         for o in new
     ]
     ledger_append_many(actor=actor, entries=entries + grouped.entries, head=head)
     rollups_add(new)
-    hooks.observations_recorded(new, actor=actor)
+    hooks.observations_recorded(new, actor=actor, plan=prepared.alerts)
     for incident, previous in grouped.changed:
         hooks.incident_changed(incident, actor=actor, previous_status=previous)
