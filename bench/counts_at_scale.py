@@ -15,8 +15,10 @@ BY on a few days, for a mission user and a side A user.
 
 Measured, in the same run, interleaved query by query on the same random days:
 * Truce: counts_for(user, window=day, by=post|zone|type), and the incident
-  map as the endpoint builds it (incidents_visible_to with a day and a bbox,
-  serialised to GeoJSON);
+  map as the endpoint builds it (incident_map_geojson with a day and a bbox:
+  the rows of incidents_visible_to as plain tuples, written as GeoJSON text);
+  the warm-up answers are also checked against the endpoint's function and,
+  value for value, against the model-instance serializer (untimed);
 * DuckDB: the same answers from the raw observation and incident tables,
   exported once (untimed) into a DuckDB file in id order (DuckDB's SQLite
   scanner is an extension it would download; the run stays offline).
@@ -252,7 +254,7 @@ def duck_map(con: Any, window: dt.date, bbox: Any, side_a: bool, labels: Labels)
         "observation_count, killed, injured, location_approximate FROM incident "
         "WHERE started_at >= ? AND started_at < ? AND max_lon >= ? AND min_lon <= ? "
         "AND max_lat >= ? AND min_lat <= ? AND NOT is_deleted AND min_lon IS NOT NULL"
-        f"{_visibility_sql(side_a, 'true')} ORDER BY started_at DESC",
+        f"{_visibility_sql(side_a, 'true')} ORDER BY started_at DESC, id DESC",
         [
             start.replace(tzinfo=None),
             end.replace(tzinfo=None),
@@ -299,15 +301,47 @@ def duck_map(con: Any, window: dt.date, bbox: Any, side_a: bool, labels: Labels)
 
 
 def _truce_map(user: Any, window: dt.date, bbox: Any) -> tuple[str, float]:
+    """The endpoint's body, and how long its query (SQL and fetch) took.
+
+    incident_map_geojson, which the endpoint calls, is exactly
+    incident_map_text(incident_map_rows(...)); called in its two steps here to
+    time the query apart (the run checks the two give the same text).
+    """
+    from truce.monitoring.selectors import incident_map_rows
+    from truce.monitoring.serializers import incident_map_text
+
+    t0 = time.perf_counter()
+    rows = incident_map_rows(user, window=window, bbox=bbox)
+    queried = time.perf_counter() - t0
+    return incident_map_text(rows), queried
+
+
+def _reference_map(user: Any, window: dt.date, bbox: Any) -> str:
+    """The map as the model-instance serializer builds it (what the endpoint sent before)."""
     from django.core.serializers.json import DjangoJSONEncoder
 
     from truce.monitoring.selectors import incidents_visible_to
     from truce.monitoring.serializers import incident_collection
 
-    t0 = time.perf_counter()
-    rows = list(incidents_visible_to(user, window=window, bbox=bbox).filter(min_lon__isnull=False))
-    queried = time.perf_counter() - t0
-    return json.dumps(incident_collection(rows, user), cls=DjangoJSONEncoder), queried
+    rows = (
+        incidents_visible_to(user, window=window, bbox=bbox)
+        .filter(min_lon__isnull=False)
+        .order_by("-started_at", "-pk")
+    )
+    return json.dumps(incident_collection(rows, user), cls=DjangoJSONEncoder)
+
+
+def _same_map(user: Any, window: dt.date, bbox: Any, body: str) -> bool:
+    """The text equals the endpoint's and, value for value, the reference serializer's."""
+    from truce.monitoring.serializers import incident_map_geojson
+
+    if incident_map_geojson(user, window=window, bbox=bbox) != body:
+        return False
+    canonical = [
+        json.dumps(json.loads(text), sort_keys=True)
+        for text in (body, _reference_map(user, window, bbox))
+    ]
+    return canonical[0] == canonical[1]
 
 
 def _ids(geojson: str) -> list[str]:
@@ -414,6 +448,8 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, list[float]] = {}
     disagree: list[str] = []
     features: list[int] = []
+    map_mismatches: list[str] = []
+    map_checked = 0
 
     def record(key: str, seconds: float) -> None:
         times.setdefault(key, []).append(seconds)
@@ -448,6 +484,9 @@ def main(argv: list[str] | None = None) -> None:
                 record(f"truce map {name}", t_truce)
                 record(f"truce map query {name}", t_query)
                 features.append(len(_ids(body)))
+            if q < warm and not _same_map(user, window, bbox, body):  # untimed
+                map_mismatches.append(f"{name} {window}")
+            map_checked += q < warm
             if duck is not None:
                 duck_body, t_duck = _measure(
                     lambda d=window, b=bbox, s=is_side, n=name: duck_map(duck, d, b, s, labels[n])
@@ -457,6 +496,10 @@ def main(argv: list[str] | None = None) -> None:
                 if _ids(duck_body) != _ids(body):
                     disagree.append(f"map {name} {window}")
 
+    log(
+        f"counts_at_scale: map text vs endpoint and reference serializer: "
+        f"{map_checked - len(map_mismatches)}/{map_checked} equal"
+    )
     stats = {key: summary_ms(values) for key, values in times.items()}
     result = Result(
         "counts_at_scale", "Daily counts and the incident map at scale vs DuckDB", args.quick
@@ -514,6 +557,8 @@ def main(argv: list[str] | None = None) -> None:
         "service_rollup_keys": semantics_keys,
         "counts_checked": checked,
         "counts_mismatches": mismatches,
+        "map_checked_against_reference": map_checked,
+        "map_reference_mismatches": map_mismatches,
         "duckdb": duck is not None,
         "duckdb_disagreements": disagree[:10],
         "observations": total_obs,

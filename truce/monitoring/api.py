@@ -13,7 +13,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Body, File, Header, Query, Router
 from ninja.files import UploadedFile
@@ -36,8 +35,8 @@ from truce.monitoring.models import Incident
 from truce.monitoring.serializers import (
     attachment_out,
     check_in_out,
-    incident_collection,
     incident_detail_out,
+    incident_map_geojson,
     incident_out,
     latest_check_in_out,
     observation_detail_out,
@@ -237,14 +236,11 @@ def incidents_geojson(
     request: HttpRequest, query: Query[schemas.IncidentGeoFilters]
 ) -> HttpResponse:
     user = api_user(request)
-    # An incident without a position cannot be drawn; it stays in the list.
-    rows = list(
-        selectors.incidents_visible_to(user, **_incident_filters(query)).filter(
-            min_lon__isnull=False
-        )
-    )
-    collection = incident_collection(rows, user)
-    return JsonResponse(collection, encoder=DjangoJSONEncoder, content_type="application/geo+json")
+    # Written as text from plain rows (see truce.monitoring.serializers): a busy day is
+    # thousands of features. An incident without a position cannot be drawn; it stays
+    # in the list.
+    body = incident_map_geojson(user, **_incident_filters(query))
+    return HttpResponse(body, content_type="application/geo+json")
 
 
 def _incident_response(incident: Incident, user: User, status: int = 200) -> tuple[int, Any]:

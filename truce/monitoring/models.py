@@ -2,8 +2,8 @@
 
 Observations are what an observer saw; incidents group the observations of
 one event and carry the mission's verification. Counts are rollups written in
-the same transaction as the observations, keyed by the visibility of the
-observations they count, so a party's totals never include what it may not see.
+the same transaction as the observations, keyed by the audience that may see
+the observations they count, so a party's totals never include what it may not see.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from truce.core.models import Facility, GeoRecord, Party, Record, Settlement, Zone
+from truce.core.sharing import Scope
 
 
 class ObservationType(models.TextChoices):
@@ -260,25 +261,43 @@ class CheckIn(Record):
         return f"{self.post} {self.checked_in_at:%Y-%m-%d %H:%M}Z"
 
 
-class ObservationCount(models.Model):
-    """Rollup: observations per mission day, observer post, zone, type and visibility.
+class CountDimension(models.TextChoices):
+    """What one rollup row is counted by."""
 
-    The four share flags are part of the key: a reader's count sums only the
-    rows shared with their party (the mission sums all), exactly as a count of
-    the visible observations would. Written by the ingest service in the same
-    transaction as the observations it counts.
+    POST = "post", "Observer post"
+    ZONE = "zone", "Zone"
+    TYPE = "type", "Type"
+
+
+class ObservationCount(models.Model):
+    """Rollup: observations per mission day, reader audience and one grouping key.
+
+    audience is a reader scope (truce.core.sharing.Scope): the row counts the
+    observations a reader of that scope may see (the mission every one, side A
+    those shared with side A or the public, ...). A reader sums the rows of its
+    own audience only, so its count is exactly that of the observations it may
+    see, and the rows it reads are a fifth of the total instead of every mix of
+    share flags.
+
+    dimension says what the row is counted by: one row per observer post
+    (key_id), per zone (key_id) or per type (key_type) and day, so a day's
+    answer for one grouping is a few dozen rows with nothing left to group.
+    Each observation adds to three rows per audience that may see it. Written
+    by the ingest service in the same transaction as the observations it counts
+    (truce.monitoring.services.rollups).
     """
 
+    audience = models.CharField(max_length=10, choices=[(s.value, s.value) for s in Scope])
+    dimension = models.CharField(max_length=4, choices=CountDimension.choices)
     window = models.DateField()
     # Plain ids, 0 for "none": a NULL in a unique key would let SQLite keep two
     # rows for one key (NULLs are distinct there), splitting a count in two.
-    post_key = models.BigIntegerField(default=0, help_text="Observer post id, 0 if none.")
-    zone_key = models.BigIntegerField(default=0, help_text="Zone id, 0 if none.")
-    type = models.CharField(max_length=40, choices=ObservationType.choices)
-    share_side_a = models.BooleanField()
-    share_side_b = models.BooleanField()
-    share_agencies = models.BooleanField()
-    share_public = models.BooleanField()
+    key_id = models.BigIntegerField(
+        default=0, help_text="Observer post or zone id (0 if none); 0 on type rows."
+    )
+    key_type = models.CharField(
+        max_length=40, blank=True, default="", help_text="Observation type on type rows, else ''."
+    )
     observations = models.PositiveIntegerField(default=0)
     events = models.PositiveIntegerField(default=0, help_text="Sum of the observations' counts.")
     killed = models.PositiveIntegerField(default=0)
@@ -286,21 +305,13 @@ class ObservationCount(models.Model):
 
     class Meta:
         constraints = [
+            # Also the index every read uses: one audience, one dimension, a range of days.
             models.UniqueConstraint(
-                fields=[
-                    "window",
-                    "post_key",
-                    "zone_key",
-                    "type",
-                    "share_side_a",
-                    "share_side_b",
-                    "share_agencies",
-                    "share_public",
-                ],
-                name="observation_count_key",
+                fields=["audience", "dimension", "window", "key_id", "key_type"],
+                name="observation_count_audience_key",
             )
         ]
-        indexes = [models.Index(fields=["window", "zone_key", "type"])]
 
     def __str__(self) -> str:
-        return f"{self.window} {self.type}: {self.observations}"
+        key = self.key_type or self.key_id
+        return f"{self.window} {self.audience} {self.dimension} {key}: {self.observations}"

@@ -1,8 +1,11 @@
 """Reads of monitoring records, always through party visibility (mechanism 3).
 
 Lists start from truce.core.sharing.visible; counts read only the rollup
-rows whose share flags admit the reader (truce.core.sharing.visible_counts),
-so a total is exactly the number of observations the reader may see.
+rows of the reader's audience (each row counts the observations a reader of
+that scope may see), so a total is exactly the number of observations the
+reader may see. The counts and the incident map are read with raw SQL under
+the WHERE Django compiles for the same visibility and filters
+(truce.monitoring.rawsql), so they cannot disagree with the lists.
 Filters naming another record (a post, a zone, an incident) match only
 records the reader may see too, so a filter cannot probe a hidden one.
 
@@ -18,17 +21,19 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.models import Facility, FacilityKind, User, Zone
 from truce.core.selectors import BBoxFilter, get_visible, in_bbox, visible_by_key
-from truce.core.sharing import visible, visible_counts
+from truce.core.sharing import viewer_scope, visible
 from truce.lib.time import window_bounds, window_of
+from truce.monitoring import rawsql
 from truce.monitoring.models import (
     CheckIn,
     Incident,
@@ -40,7 +45,6 @@ from truce.monitoring.models import (
 Grouping = Literal["post", "zone", "type"]
 GROUPINGS: tuple[str, ...] = ("post", "zone", "type")
 OTHER_LABEL = "Other"
-_KEY_COLUMN = {"post": "post_key", "zone": "zone_key", "type": "type"}
 
 
 def _time_range(
@@ -145,23 +149,140 @@ def incident_get(user: User | None, public_id: uuid.UUID | str) -> Incident:
     )
 
 
+# --- the incident map --------------------------------------------------------------------
+#
+# A day on the map is hundreds to thousands of incidents. Building an Incident
+# per row (with its zone, settlement and party joined, its geometry decoded)
+# cost some 50 us a row, many times the query (bench/BENCHMARKS.md); the map
+# needs a few columns of each, so they come as plain tuples, the geometry as
+# its stored JSON text, selected under incidents_visible_to's own WHERE.
+
+# The columns of a map row, in order (see incident_map_rows).
+MAP_COLUMNS = (
+    "public_id",
+    "geometry",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+    "reference",
+    "type",
+    "status",
+    "severity",
+    "started_at",
+    "ended_at",
+    "uncertainty_m",
+    "position_method",
+    "zone_id",
+    "observation_count",
+    "killed",
+    "injured",
+    "location_approximate",
+)
+
+
+@dataclass(frozen=True)
+class IncidentMapRows:
+    """The map's incidents as tuples (MAP_COLUMNS), and the codes of the zones the reader sees.
+
+    public_id is 32 hex digits; geometry its JSON text (None if unset);
+    started_at and ended_at UTC as ISO 8601 without the zone
+    ("YYYY-MM-DDTHH:MM:SS[.ffffff]"). A zone id missing from zone_codes is a
+    zone the reader may not see.
+    """
+
+    rows: list[tuple[Any, ...]]
+    zone_codes: dict[int, str]
+
+
+@cache
+def _map_select(vendor: str) -> tuple[str, str]:
+    """SELECT ... FROM, and ORDER BY, of the map's statement on this kind of database."""
+    terms = {name: rawsql.column(Incident, name) for name in MAP_COLUMNS}
+    for name in ("started_at", "ended_at"):
+        c = terms[name]
+        if vendor == "postgresql":
+            terms[name] = (
+                f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                f"date_trunc('second', {c}) = {c} THEN '' "
+                f"ELSE to_char({c} AT TIME ZONE 'UTC', '.US') END"
+            )
+        else:
+            # Django stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]" here; an expression
+            # also keeps the driver from parsing it into a datetime first.
+            terms[name] = f"REPLACE({c}, ' ', 'T')"
+    if vendor == "postgresql":
+        # As SQLite stores them, so one serializer fits both.
+        terms["public_id"] = f"REPLACE(CAST({terms['public_id']} AS text), '-', '')"
+        terms["geometry"] = f"CAST({terms['geometry']} AS text)"
+    columns = ", ".join(terms[n] for n in MAP_COLUMNS)
+    select = f"SELECT {columns} FROM {rawsql.table(Incident)}"  # noqa: S608
+    order = f"{rawsql.column(Incident, 'started_at')} DESC, {rawsql.column(Incident, 'id')} DESC"
+    return select, order
+
+
+def _zone_codes(user: User | None) -> dict[int, str]:
+    shown, params = rawsql.visible_where(Zone, user)
+    sql = (
+        f"SELECT {rawsql.column(Zone, 'id')}, {rawsql.column(Zone, 'code')} "  # noqa: S608
+        f"FROM {rawsql.table(Zone)} WHERE {shown}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def incident_map_rows(
+    user: User | None,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    window: dt.date | None = None,
+    zone: str | None = None,
+    status: str | None = None,
+    type: str | None = None,
+    bbox: BBoxFilter | None = None,
+) -> IncidentMapRows:
+    """The incidents the map draws for the user: those of incidents_visible_to (same
+    filters) that have a position, newest first (ties by id), as plain rows.
+
+    The rows are selected under the WHERE Django compiles for that selector, so
+    they are exactly its rows; only the columns the map draws are read.
+    """
+    chosen = incidents_visible_to(
+        user,
+        since=since,
+        until=until,
+        window=window,
+        zone=zone,
+        status=status,
+        type=type,
+        bbox=bbox,
+    ).filter(min_lon__isnull=False)
+    where, params = rawsql.where_of(chosen)
+    if where == rawsql.NOTHING:
+        return IncidentMapRows([], {})
+    select, order = _map_select(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {where} ORDER BY {order}", params)
+        rows = cursor.fetchall()
+    return IncidentMapRows(rows, _zone_codes(user) if rows else {})
+
+
 # --- counts ------------------------------------------------------------------------------
+#
+# One raw statement per answer, over the rows of the reader's own audience in
+# the rollup (truce.monitoring.services.rollups): a day by post is some 30
+# rows, already summed per key, so nearly all the time of an ORM read went
+# into building instances and labels (bench/BENCHMARKS.md, counts_at_scale).
+# Labels of posts and zones come from the same statement, joined on the post
+# or zone only where the reader may see it (the WHERE of sharing.visible), so
+# a renamed or hidden post shows correctly on the next read: nothing is cached.
 
-
-def _labels(user: User | None, by: str, keys: set[Any]) -> dict[Any, tuple[str | None, str]]:
-    """Key and label per raw rollup key; records the user may not see become one "Other" row."""
-    if by == "type":
-        names = dict(ObservationType.choices)
-        return {k: (k, str(names.get(k, k))) for k in keys}
-    ids = [k for k in keys if k]
-    shown: dict[int, tuple[str | None, str]] = {}
-    if by == "post":
-        for post in visible(Facility.objects.filter(pk__in=ids), user):
-            shown[post.pk] = (post.code, post.name)
-    else:
-        for zone in visible(Zone.objects.filter(pk__in=ids), user):
-            shown[zone.pk] = (zone.code, zone.name)
-    return {k: shown.get(k, (None, OTHER_LABEL)) for k in keys}
+_TYPE_LABELS: dict[str, str] = {str(k): str(v) for k, v in ObservationType.choices}
+_LABELLED: dict[str, type[Facility] | type[Zone]] = {"post": Facility, "zone": Zone}
+# (SQL, parameters) of a select-list term.
+_Term = tuple[str, list[Any]]
 
 
 def _check_grouping(by: str) -> None:
@@ -169,28 +290,51 @@ def _check_grouping(by: str) -> None:
         raise InvalidInput(f"by must be one of {', '.join(GROUPINGS)}", field="by")
 
 
-def _sums(user: User | None, by: str, windows: Q) -> dict[Any, dict[str, int]]:
-    column = _KEY_COLUMN[by]
-    rows = (
-        visible_counts(ObservationCount.objects.filter(windows), user)
-        .values(column, "window")
-        .annotate(
-            n=Coalesce(Sum("observations"), 0),
-            e=Coalesce(Sum("events"), 0),
-            k=Coalesce(Sum("killed"), 0),
-            i=Coalesce(Sum("injured"), 0),
-        )
-        .order_by()
+def _day(value: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _rollup_rows(
+    user: User | None, by: str, *, sums: list[_Term], days: _Term
+) -> list[tuple[Any, ...]]:
+    """(raw key, *sums, code, name) per key of the reader's audience; code and name None if
+    the post or zone is unknown, hidden from the reader or none (and for types)."""
+    q = connection.ops.quote_name
+    key = q("key_type" if by == "type" else "key_id")
+    terms = ", ".join(sql for sql, _ in sums)
+    inner = (
+        f"SELECT {key} AS k, {terms} FROM {rawsql.table(ObservationCount)} "  # noqa: S608
+        f"WHERE {q('audience')} = %s AND {q('dimension')} = %s AND ({days[0]}) GROUP BY {key}"
     )
-    out: dict[Any, dict[str, int]] = {}
-    for row in rows:
-        out[(row[column], row["window"])] = {
-            "observations": row["n"],
-            "events": row["e"],
-            "killed": row["k"],
-            "injured": row["i"],
-        }
-    return out
+    params: list[Any] = [p for _, ps in sums for p in ps]
+    params += [viewer_scope(user).value, by, *days[1]]
+    if by == "type":
+        sql = f"SELECT s.*, NULL, NULL FROM ({inner}) s"  # noqa: S608
+    else:
+        model = _LABELLED[by]
+        shown, shown_params = rawsql.visible_where(model, user)
+        sql = (
+            f"SELECT s.*, {rawsql.column(model, 'code')}, {rawsql.column(model, 'name')} "  # noqa: S608
+            f"FROM ({inner}) s LEFT JOIN {rawsql.table(model)} "
+            f"ON {rawsql.column(model, 'id')} = s.k AND {shown}"
+        )
+        params += shown_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _key_label(by: str, raw: Any, code: str | None, name: str | None) -> tuple[str | None, str]:
+    """The row's key and label: records the reader may not see become one "Other" row."""
+    if by == "type":
+        return raw, _TYPE_LABELS.get(raw, raw)
+    if code is None:
+        return None, OTHER_LABEL
+    return code, str(name)
+
+
+def _sorted(rows: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows.values(), key=lambda r: (r["key"] is None, str(r["label"])))
 
 
 def counts_for(user: User | None, *, window: dt.date, by: Grouping) -> list[dict[str, Any]]:
@@ -199,31 +343,39 @@ def counts_for(user: User | None, *, window: dt.date, by: Grouping) -> list[dict
     Rows: key (code, or None for "Other": no post/zone, or one the reader may
     not see), label, observations, events, previous_observations,
     previous_events, change (observations minus previous_observations).
+    Counted from the rollup rows of the reader's audience: exactly the
+    observations the reader may see.
     """
     _check_grouping(by)
-    previous = window - dt.timedelta(days=1)
-    sums = _sums(user, by, Q(window__in=[window, previous]))
-    labels = _labels(user, by, {key for key, _ in sums})
+    day, previous = _day(window), _day(window - dt.timedelta(days=1))
+    w = connection.ops.quote_name("window")
+    sums: list[_Term] = [
+        (f"SUM(CASE WHEN {w} = %s THEN observations ELSE 0 END)", [day]),
+        (f"SUM(CASE WHEN {w} = %s THEN events ELSE 0 END)", [day]),
+        (f"SUM(CASE WHEN {w} = %s THEN 0 ELSE observations END)", [day]),
+        (f"SUM(CASE WHEN {w} = %s THEN 0 ELSE events END)", [day]),
+    ]
+    rows = _rollup_rows(user, by, sums=sums, days=(f"{w} IN (%s, %s)", [day, previous]))
     merged: dict[Any, dict[str, Any]] = {}
-    for (raw, day), values in sums.items():
-        key, label = labels[raw]
-        row = merged.setdefault(
-            key,
-            {
+    for raw, n, e, pn, pe, code, name in rows:
+        key, label = _key_label(by, raw, code, name)
+        row = merged.get(key)
+        if row is None:
+            row = merged[key] = {
                 "key": key,
                 "label": label,
                 "observations": 0,
                 "events": 0,
                 "previous_observations": 0,
                 "previous_events": 0,
-            },
-        )
-        prefix = "" if day == window else "previous_"
-        row[f"{prefix}observations"] += values["observations"]
-        row[f"{prefix}events"] += values["events"]
+            }
+        row["observations"] += int(n)
+        row["events"] += int(e)
+        row["previous_observations"] += int(pn)
+        row["previous_events"] += int(pe)
     for row in merged.values():
         row["change"] = row["observations"] - row["previous_observations"]
-    return sorted(merged.values(), key=lambda r: (r["key"] is None, str(r["label"])))
+    return _sorted(merged)
 
 
 def ceasefire_window() -> dt.date:
@@ -238,29 +390,35 @@ def running_totals(
     Rows: key, label, observations, events, killed, injured.
     """
     _check_grouping(by)
-    sums = _sums(user, by, Q(window__gte=ceasefire_window(), window__lte=until_window))
-    labels = _labels(user, by, {key for key, _ in sums})
+    w = connection.ops.quote_name("window")
+    sums: list[_Term] = [
+        ("SUM(observations)", []),
+        ("SUM(events)", []),
+        ("SUM(killed)", []),
+        ("SUM(injured)", []),
+    ]
+    days = (f"{w} >= %s AND {w} <= %s", [_day(ceasefire_window()), _day(until_window)])
     merged: dict[Any, dict[str, Any]] = {}
-    for (raw, _day), values in sums.items():
-        key, label = labels[raw]
+    for raw, n, e, k, i, code, name in _rollup_rows(user, by, sums=sums, days=days):
+        key, label = _key_label(by, raw, code, name)
         row = merged.setdefault(
             key,
             {"key": key, "label": label, "observations": 0, "events": 0, "killed": 0, "injured": 0},
         )
-        for name, value in values.items():
-            row[name] += value
-    return sorted(merged.values(), key=lambda r: (r["key"] is None, str(r["label"])))
+        row["observations"] += int(n)
+        row["events"] += int(e)
+        row["killed"] += int(k)
+        row["injured"] += int(i)
+    return _sorted(merged)
 
 
 def observation_totals(user: User | None, *, window: dt.date) -> dict[str, int]:
     """Observations per type in a mission day, from the rollups (types with none left out)."""
-    rows = (
-        visible_counts(ObservationCount.objects.filter(window=window), user)
-        .values("type")
-        .annotate(n=Sum("observations"))
-        .order_by("type")
+    w = connection.ops.quote_name("window")
+    rows = _rollup_rows(
+        user, "type", sums=[("SUM(observations)", [])], days=(f"{w} = %s", [_day(window)])
     )
-    return {row["type"]: int(row["n"]) for row in rows if row["n"]}
+    return {raw: int(n) for raw, n, _, _ in sorted(rows) if n}
 
 
 # --- check-ins ---------------------------------------------------------------------------
