@@ -211,6 +211,10 @@ def _map_select(vendor: str) -> tuple[str, str]:
             # Django stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]" here; an expression
             # also keeps the driver from parsing it into a datetime first.
             terms[name] = f"REPLACE({c}, ' ', 'T')"
+    if vendor == "sqlite":
+        # An expression has no declared type, so the driver hands over the 0 or 1 as it
+        # is instead of calling Django's bool converter on each row.
+        terms["location_approximate"] = f"+{terms['location_approximate']}"
     if vendor == "postgresql":
         # As SQLite stores them, so one serializer fits both.
         terms["public_id"] = f"REPLACE(CAST({terms['public_id']} AS text), '-', '')"
