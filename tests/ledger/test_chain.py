@@ -130,3 +130,35 @@ def test_concurrent_writers_keep_one_unbroken_chain(parties):
     result = ledger_verify()
     assert result.ok
     assert result.checked == LedgerEntry.objects.count()
+
+
+def test_type_heads_follow_every_append(places):
+    from truce.ledger.selectors import type_heads
+    from truce.ledger.services import PendingEntry, ledger_append_many
+
+    before = type_heads(["test.thing", "test.other"])
+    assert before == {"test.thing": (0, ""), "test.other": (0, "")}
+    with transaction.atomic():
+        ledger_append(
+            actor=None,
+            action="create",
+            record_type="test.thing",
+            record_id="a",
+            record_version=1,
+            payload={},
+        )
+        last = ledger_append_many(
+            actor=None,
+            entries=[
+                PendingEntry("create", "test.other", "b", 1, {}),
+                PendingEntry("create", "test.thing", "c", 1, {}),
+                PendingEntry("create", "test.other", "d", 1, {}),
+            ],
+        )
+    heads = type_heads(["test.thing", "test.other"])
+    entries = {
+        e.record_id: (e.seq, e.entry_hash) for e in LedgerEntry.objects.filter(seq__gt=last - 4)
+    }
+    assert heads == {"test.thing": entries["c"], "test.other": entries["d"]}
+    assert heads["test.other"][0] == last
+    assert ledger_verify().ok

@@ -45,3 +45,20 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq} {self.entry_hash[:12]}"
+
+
+class LedgerTypeHead(models.Model):
+    """The last entry written for each record type, kept with every append.
+
+    Not part of the chain: a cheap "has anything of this type changed since
+    seq N?" for caches of rarely changing records (zones, posts, rules) and
+    for work planned outside the write lock, read for many types in one query.
+    """
+
+    record_type = models.CharField(max_length=80, primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    # The entry's own hash: a seq can come back after a rollback, its hash cannot.
+    entry_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.record_type} #{self.seq}"

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from truce.core.sharing import scopes_allow
-from truce.ledger.models import LedgerEntry
+from truce.ledger.models import LedgerEntry, LedgerTypeHead
 
 if TYPE_CHECKING:
     from truce.core.models import Record, User
+
+
+TypeHead = tuple[int, str]
+NO_ENTRY: TypeHead = (0, "")
+
+
+def type_heads(record_types: Iterable[str]) -> dict[str, TypeHead]:
+    """(seq, entry_hash) of the last entry written for each record type, in one query.
+
+    ((0, "") for a type with none yet.) A value read before some work and
+    again later tells whether anything of that type was written in between;
+    the hash, unlike the seq, never comes back after a rolled-back write.
+    """
+    wanted = sorted(set(record_types))
+    found = {
+        record_type: (int(seq), digest)
+        for record_type, seq, digest in LedgerTypeHead.objects.filter(
+            record_type__in=wanted
+        ).values_list("record_type", "seq", "entry_hash")
+    }
+    return {record_type: found.get(record_type, NO_ENTRY) for record_type in wanted}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from truce.ledger.chain import GENESIS_HASH, entry_hash
-from truce.ledger.models import LedgerEntry, LedgerHead
+from truce.ledger.models import LedgerEntry, LedgerHead, LedgerTypeHead
 from truce.lib.canonical import canonical_json
 from truce.lib.time import iso_utc, utcnow
 
@@ -72,7 +72,21 @@ def ledger_append(
         entry_hash=digest,
     )
     LedgerHead.objects.filter(id=1).update(seq=seq, entry_hash=digest)
+    _advance_type_heads({record_type: (seq, digest)})
     return entry
+
+
+def _advance_type_heads(last: dict[str, tuple[int, str]]) -> None:
+    """Record the last entry written for each type (one upsert per type, same transaction)."""
+    q = connection.ops.quote_name
+    table = q(LedgerTypeHead._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({q('record_type')}, {q('seq')}, {q('entry_hash')}) "  # noqa: S608
+        f"VALUES (%s, %s, %s) ON CONFLICT ({q('record_type')}) DO UPDATE SET "
+        f"{q('seq')} = excluded.{q('seq')}, {q('entry_hash')} = excluded.{q('entry_hash')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(t, seq, digest) for t, (seq, digest) in sorted(last.items())])
 
 
 def ledger_lock() -> LedgerHead:
@@ -180,6 +194,8 @@ def ledger_append_many(
             rows,
         )
     LedgerHead.objects.filter(id=1).update(seq=seq, entry_hash=prev)
+    # rows are in seq order: each type's last row wins.
+    _advance_type_heads({row[4]: (row[0], row[9]) for row in rows})
     return seq
 
 
