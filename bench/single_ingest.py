@@ -305,6 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, help="seconds (default 30; quick 2)")
     parser.add_argument("--clients", type=int, default=32, help="client threads")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--probe-every", type=float, default=0.5, help="seconds between probes")
     parser.add_argument("--poll-ms", type=float, default=50.0)
     parser.add_argument(
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     one_by_one, bodies = bodies[:sequential], bodies[sequential:]
     log(f"single_ingest: {total:,} requests at {rate:g}/s for {duration:g} s, {probes} probes")
 
-    with Server(data_dir, threads=args.threads) as server:
+    with Server(data_dir, threads=args.threads, workers=args.workers) as server:
         http = Http(server.port, reporter)
         for body in warm:
             status, data = http.request("POST", SINGLE_PATH, body)

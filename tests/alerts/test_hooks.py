@@ -41,18 +41,33 @@ def test_the_cost_of_a_batch_does_not_grow_with_its_size(world: World) -> None:
     few = _queries(world, 5)
     many = _queries(world, 60)
     assert few == many
-    # Rules; the threshold's earlier alerts and window; one freshness check per target set.
-    assert many == 5
+    # Whether rules or targets changed (one query for all); the threshold's earlier
+    # alerts and its window.
+    assert many == 3
     assert not Alert.objects.exists()
 
 
 def test_no_rules_cost_one_query(world: World) -> None:
     observation = world.observe()
+    hooks.observations_recorded([observation], actor=None)  # the process reads the rules once
     with CaptureQueriesContext(connection) as captured:
         hooks.observations_recorded([observation], actor=None)
     statements = [q["sql"] for q in captured.captured_queries]
-    # The savepoint that contains the hook's work, one SELECT, and its release.
-    assert len([s for s in statements if s.startswith("SELECT")]) == 1, statements
+    # The savepoint that contains the hook's work, one SELECT, and its release: the
+    # SELECT asks the ledger whether a rule was written since the rules were read.
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert len(selects) == 1, statements
+    assert "ledger_ledgertypehead" in selects[0]
+
+
+def test_a_new_rule_is_seen_by_the_next_batch(world: World) -> None:
+    far = offset(*MISSIONVILLE, east_m=30_000)
+    first = world.observe(killed_civilian=1, at=far)
+    hooks.observations_recorded([first], actor=None)
+    world.rule("casualty", {})
+    second = world.observe(observed_at=BASE + dt.timedelta(hours=1), killed_civilian=1, at=far)
+    hooks.observations_recorded([second], actor=None)
+    assert [a.observation_id for a in Alert.objects.all()] == [second.pk]
 
 
 def test_an_incident_that_is_not_a_new_verified_violation_costs_nothing(world: World) -> None:

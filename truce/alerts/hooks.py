@@ -16,7 +16,7 @@ be worse than a missing alert. In test mode it is raised, so bugs surface.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from django.db import transaction
 from truce.alerts import evaluate, proximity, services
 from truce.alerts.models import AlertRule, RuleKind
 from truce.alerts.rules import TARGET_SETTLEMENT
+from truce.ledger.selectors import TypeHead, type_heads
 from truce.monitoring.models import VIOLATION_TYPES, Incident, IncidentStatus, Observation
 
 if TYPE_CHECKING:
@@ -84,9 +85,20 @@ class ObservationAlertPlan:
     hits: dict[int, list[evaluate.Located]] = field(default_factory=dict)
 
 
-def plan_observation_alerts(observations: Sequence[Observation]) -> ObservationAlertPlan:
-    """The rules and proximity hits for observations about to be written."""
-    rules = services.active_rules(evaluate.OBSERVATION_KINDS)
+PLAN_TYPES = (services.RULE_TYPE, *proximity.TARGET_TYPES)
+
+
+def plan_observation_alerts(
+    observations: Sequence[Observation], heads: Mapping[str, TypeHead] | None = None
+) -> ObservationAlertPlan:
+    """The rules and proximity hits for observations about to be written.
+
+    `heads` (truce.ledger.selectors.type_heads of PLAN_TYPES, or more) lets
+    a caller check every cache it reads with one query.
+    """
+    if heads is None:
+        heads = type_heads(PLAN_TYPES)
+    rules = services.active_rules(evaluate.OBSERVATION_KINDS, heads)
     plan = ObservationAlertPlan(rules=rules)
     indexes: dict[tuple[str, tuple[str, ...] | None], proximity.TargetIndex | None] = {}
     for rule in rules:
@@ -94,7 +106,7 @@ def plan_observation_alerts(observations: Sequence[Observation]) -> ObservationA
             continue
         key = _index_for(rule.params)
         if key not in indexes:
-            indexes[key] = proximity.target_index(*key)
+            indexes[key] = proximity.target_index(*key, heads=heads)
         plan.hits[rule.pk] = evaluate.proximity_hits(rule, observations, indexes[key])
     return plan
 

@@ -3,25 +3,27 @@
 Targets are projected once into a transverse Mercator centred on them (scale
 exactly 1 on its central meridian, so across a mission area a distance is
 true to far better than the metre) and indexed in an STRtree, cached per
-process. The cache key carries the targets' count and last change, read with
-one aggregate query per call, so an edited settlement or corridor is picked
-up by the next observation without a restart.
+process. The cache key carries the ledger's last settlement or zone entry
+(truce.ledger.selectors.type_heads), so an edited settlement or corridor is
+picked up by the next observation without a restart.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
-from django.db.models import Count, Max, QuerySet
+from django.db.models import QuerySet
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from truce.alerts.rules import TARGET_CORRIDOR
 from truce.core.models import Settlement, Zone, ZoneKind
+from truce.ledger.selectors import TypeHead, type_heads
 from truce.lib import geo
 
 _MAX_ENTRIES = 32
@@ -115,14 +117,22 @@ def _build(target: str, rows: QuerySet[Any]) -> TargetIndex | None:
     return TargetIndex(targets, shapes) if shapes else None
 
 
-def target_index(target: str, pcodes: tuple[str, ...] | None = None) -> TargetIndex | None:
+TARGET_TYPES = (Settlement.ledger_type(), Zone.ledger_type())
+
+
+def target_index(
+    target: str,
+    pcodes: tuple[str, ...] | None = None,
+    heads: Mapping[str, TypeHead] | None = None,
+) -> TargetIndex | None:
     """The index of a rule's targets (None when there are none to be near)."""
-    rows = _rows(target, pcodes)
-    state = rows.aggregate(count=Count("pk"), changed=Max("updated_at"))
-    key = (target, pcodes, state["count"], state["changed"])
+    record_type = Zone.ledger_type() if target == TARGET_CORRIDOR else Settlement.ledger_type()
+    if heads is None or record_type not in heads:
+        heads = type_heads(TARGET_TYPES)
+    key = (target, pcodes, heads[record_type])
     if key in _cache:
         return _cache[key]
-    index = _build(target, rows)
+    index = _build(target, _rows(target, pcodes))
     with _lock:
         if len(_cache) >= _MAX_ENTRIES:
             _cache.clear()

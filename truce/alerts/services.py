@@ -29,6 +29,8 @@ from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import Facility, Zone
 from truce.core.records import record_create, record_delete, record_update
 from truce.core.sharing import Scope, parse_visibility
+from truce.ledger.cache import RecordsCache
+from truce.ledger.selectors import TypeHead
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.time import utcnow
 from truce.monitoring.models import Incident
@@ -137,11 +139,21 @@ def alert_rule_delete(
     return record_delete(actor=actor, record=rule, expected_version=expected_version, reason=reason)
 
 
-def active_rules(kinds: Iterable[str]) -> list[AlertRule]:
-    """Active rules of the given kinds, in one query."""
-    return list(
-        AlertRule.objects.filter(active=True, is_deleted=False, kind__in=list(kinds)).order_by("pk")
-    )
+def _all_active_rules() -> list[AlertRule]:
+    return list(AlertRule.objects.filter(active=True, is_deleted=False).order_by("pk"))
+
+
+# Every ingest asks for the rules; they change when someone edits one (a ledger entry).
+RULE_TYPE = AlertRule.ledger_type()
+_rules: RecordsCache[list[AlertRule]] = RecordsCache([RULE_TYPE], _all_active_rules)
+
+
+def active_rules(
+    kinds: Iterable[str], heads: Mapping[str, TypeHead] | None = None
+) -> list[AlertRule]:
+    """Active rules of the given kinds (kept per process until a rule is written)."""
+    wanted = set(kinds)
+    return [rule for rule in _rules.get(heads) if rule.kind in wanted]
 
 
 # --- raising -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import User
 from truce.core.sharing import Scope, share_columns_for
 from truce.ledger.models import LedgerHead
+from truce.ledger.selectors import type_heads
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
@@ -49,7 +50,7 @@ from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services.bulk import InsertRows, Maker, insert_returning_ids
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.payloads import PayloadBuilder
-from truce.monitoring.services.places import Places, places_now
+from truce.monitoring.services.places import PLACE_TYPES, Places, places_now
 from truce.monitoring.services.positions import event_positions
 from truce.monitoring.services.rollups import rollups_add
 from truce.monitoring.services.settle import (
@@ -67,6 +68,7 @@ from truce.monitoring.services.table import (
     rows_of,
 )
 from truce.monitoring.services.validation import (
+    POST_TYPES,
     CleanItem,
     ValidationContext,
     clean_item,
@@ -155,9 +157,14 @@ class _Prepared:
     alerts: hooks.ObservationAlertPlan | None
 
 
+# Every per-process cache the ingest reads, checked with one query per request.
+CACHED_TYPES = (*POST_TYPES, *PLACE_TYPES, *hooks.PLAN_TYPES)
+
+
 def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
     """Check and build every item; raises before anything is written."""
-    ctx = ValidationContext.load(actor, items)
+    heads = type_heads(CACHED_TYPES)
+    ctx = ValidationContext.load(actor, items, heads)
     errors: list[dict[str, Any]] = []
     first: dict[uuid.UUID, CleanItem] = {}
     by_index: dict[int, CleanItem] = {}
@@ -188,11 +195,11 @@ def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
         errors += _clashes(actor, _existing(list(first)), first, by_index)
         raise BatchInvalid(sorted(errors, key=lambda e: e["index"]))
     unique = list(first.values())
-    observations = _build(actor, unique, places_now()) if unique else []
+    observations = _build(actor, unique, places_now(heads)) if unique else []
     built = {o.client_uuid: o for o in observations}
     payloads = {o.client_uuid: canonical_json(_payload(o)) for o in observations}
     rows = dict(zip(built, _rows.rows(observations), strict=True))
-    alerts = hooks.plan_observation_alerts(observations) if observations else None
+    alerts = hooks.plan_observation_alerts(observations, heads) if observations else None
     return _Prepared(
         first=first, items=by_index, built=built, payloads=payloads, rows=rows, alerts=alerts
     )

@@ -1,8 +1,8 @@
 """Where things are: the zone containing a point, the settlement nearest to one.
 
 Zones and settlements change rarely and are read on every ingest, so each is
-held in a per-process shapely STRtree, rebuilt when a cheap fingerprint of the
-table (row count, sum of versions, last update) changes. These lookups serve
+held in a per-process shapely STRtree, rebuilt when the ledger shows a write
+of that record type since it was built (truce.ledger.cache). These lookups serve
 the mission's own record (an observation's zone, an incident's nearest
 settlement), so they ignore visibility; selectors apply it when reading.
 """
@@ -10,59 +10,21 @@ settlement), so they ignore visibility; selectors apply it when reading.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import shapely
-from django.db import connection
 from shapely.geometry import shape
 
 from truce.core.models import Settlement, Zone, ZoneKind
+from truce.ledger.cache import RecordsCache
+from truce.ledger.selectors import TypeHead, type_heads
 from truce.lib.bearings import GEOD
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-T = TypeVar("T")
-
-
-def _fingerprints() -> dict[str, tuple[Any, ...]]:
-    """Row count, sum of versions, last update and last id of zones and settlements (one query).
-
-    Any create, update or tombstone changes at least one of them.
-    """
-    q = connection.ops.quote_name
-    parts = [
-        f"SELECT '{m._meta.model_name}', COUNT(*), SUM({q('version')}), "  # noqa: S608
-        f"MAX({q('updated_at')}), MAX({q('id')}) FROM {q(m._meta.db_table)}"
-        for m in (Zone, Settlement)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts))
-        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
-
-
-class _Cached(Generic[T]):
-    """A value rebuilt whenever its table's fingerprint changes (thread-safe)."""
-
-    def __init__(self, model: type[Zone] | type[Settlement], build: Callable[[], T]) -> None:
-        self._name = str(model._meta.model_name)
-        self._build = build
-        self._lock = threading.Lock()
-        self._stamp: tuple[Any, ...] | None = None
-        self._value: T | None = None
-
-    def get(self, stamps: dict[str, tuple[Any, ...]] | None = None) -> T:
-        stamp = (stamps or _fingerprints())[self._name]
-        with self._lock:
-            if self._value is None or stamp != self._stamp:
-                self._value = self._build()
-                self._stamp = stamp
-            return self._value
 
 
 @dataclass(frozen=True)
@@ -170,17 +132,20 @@ def _build_settlements() -> SettlementIndex:
     )
 
 
-_zones: _Cached[ZoneIndex] = _Cached(Zone, _build_zones)
-_settlements: _Cached[SettlementIndex] = _Cached(Settlement, _build_settlements)
+ZONE_TYPE = Zone.ledger_type()
+SETTLEMENT_TYPE = Settlement.ledger_type()
+PLACE_TYPES = (ZONE_TYPE, SETTLEMENT_TYPE)
+_zones: RecordsCache[ZoneIndex] = RecordsCache([ZONE_TYPE], _build_zones)
+_settlements: RecordsCache[SettlementIndex] = RecordsCache([SETTLEMENT_TYPE], _build_settlements)
 
 
-def zone_index() -> ZoneIndex:
-    """The current zones (one fingerprint query; a rebuild only after a change)."""
-    return _zones.get()
+def zone_index(heads: Mapping[str, TypeHead] | None = None) -> ZoneIndex:
+    """The current zones (one small query; a rebuild only after a change)."""
+    return _zones.get(heads)
 
 
-def settlement_index() -> SettlementIndex:
-    return _settlements.get()
+def settlement_index(heads: Mapping[str, TypeHead] | None = None) -> SettlementIndex:
+    return _settlements.get(heads)
 
 
 @dataclass(frozen=True)
@@ -191,7 +156,8 @@ class Places:
     settlements: SettlementIndex
 
 
-def places_now() -> Places:
-    """Both indexes, checked against the database with a single query."""
-    stamps = _fingerprints()
-    return Places(_zones.get(stamps), _settlements.get(stamps))
+def places_now(heads: Mapping[str, TypeHead] | None = None) -> Places:
+    """Both indexes, checked against the ledger's type heads (given, or read in one query)."""
+    if heads is None:
+        heads = type_heads(PLACE_TYPES)
+    return Places(_zones.get(heads), _settlements.get(heads))

@@ -18,8 +18,10 @@ from typing import Any
 from django.conf import settings
 
 from truce.core.errors import InvalidInput
-from truce.core.models import Confidence, Facility, FacilityKind, RoleCode, User
-from truce.core.sharing import Scope, parse_visibility, viewer_scope, visible
+from truce.core.models import Confidence, Facility, FacilityKind, RoleCode, User, Zone
+from truce.core.sharing import Scope, can_see, parse_visibility, viewer_scope
+from truce.ledger.cache import RecordsCache
+from truce.ledger.selectors import TypeHead
 from truce.lib.canonical import canonical_json, sha256_hex
 from truce.lib.time import iso_utc, utcnow, window_of
 from truce.monitoring.models import FireDirection, ObservationType, ObserverKind
@@ -95,7 +97,9 @@ class ValidationContext:
     latest: dt.datetime
 
     @classmethod
-    def load(cls, actor: User, items: Sequence[Any]) -> ValidationContext:
+    def load(
+        cls, actor: User, items: Sequence[Any], heads: Mapping[str, TypeHead] | None = None
+    ) -> ValidationContext:
         codes = {
             item.get("observer_post")
             for item in items
@@ -103,14 +107,11 @@ class ValidationContext:
         }
         posts: dict[str, Facility] = {}
         if codes:
-            # The zone's outline is not needed here, and is large.
-            rows = visible(
-                Facility.objects.filter(code__in=codes)
-                .select_related("zone")
-                .defer("zone__geometry"),
-                actor,
-            )
-            posts = {row.code: row for row in rows}
+            every = _facilities.get(heads)
+            # can_see is visible()'s rule for one row: hidden posts stay unknown.
+            posts = {
+                code: every[code] for code in codes if code in every and can_see(every[code], actor)
+            }
         now = utcnow()
         return cls(
             actor=actor,
@@ -120,6 +121,18 @@ class ValidationContext:
             earliest=settings.TRUCE_CEASEFIRE_START,
             latest=now + CLOCK_SKEW,
         )
+
+
+def _all_facilities() -> dict[str, Facility]:
+    # The zone's outline is not needed here, and is large.
+    rows = Facility.objects.filter(is_deleted=False).select_related("zone").defer("zone__geometry")
+    return {row.code: row for row in rows}
+
+
+# Read on every ingest, changed rarely: kept per process until the ledger shows a
+# write of a facility or a zone (a post's zone is attached to its observations).
+POST_TYPES = (Facility.ledger_type(), Zone.ledger_type())
+_facilities: RecordsCache[dict[str, Facility]] = RecordsCache(POST_TYPES, _all_facilities)
 
 
 @dataclass(slots=True)
