@@ -162,3 +162,23 @@ def test_directions_follow_the_ellipsoid_not_the_grid():
     across = (x2 - x1) * -dy + (y2 - y1) * dx
     assert along[0] == pytest.approx(5_000.0, rel=1e-3)
     assert abs(across[0]) < 5.0
+
+
+def test_directions_from_a_few_observers_equal_those_stepped_one_by_one():
+    """Many bearings from few observers use each observer's local frame; few bearings,
+    a geodesic step each: both give the same directions, far from the plane's centre too."""
+    rng = np.random.default_rng(7)
+    plane = bearings.plane_for([46.8], [39.9])
+    observers = np.array([(46.0, 39.2), (46.8, 39.9), (47.9, 40.6), (46.3, 40.8)])
+    pick = rng.integers(0, len(observers), 400)
+    lon, lat = observers[pick, 0], observers[pick, 1]
+    azimuth = rng.uniform(0, 360, 400)
+    framed = plane.directions(lon, lat, azimuth)  # 4 origins for 400 bearings
+    stepped = [
+        plane.directions([lo], [la], [az]) for lo, la, az in zip(lon, lat, azimuth, strict=True)
+    ]
+    sx = np.array([s[0][0] for s in stepped])
+    sy = np.array([s[1][0] for s in stepped])
+    angle = np.degrees(np.arctan2(framed[0] * sy - framed[1] * sx, framed[0] * sx + framed[1] * sy))
+    assert np.abs(angle).max() < 1e-3
+    assert np.allclose(np.hypot(*framed), 1.0)

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from typing import Any
 
 import pytest
+from django.db.models import F
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from tests.monitoring.conftest import T0, Front, ObsFactory
 from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import User
 from truce.ledger.models import LedgerEntry
 from truce.ledger.services import ledger_verify
+from truce.lib.canonical import canonical_json
 from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services import (
     incident_set_status,
     incident_split,
     incidents_regroup,
     observations_record_batch,
+    table,
 )
+from truce.monitoring.services.settle import References
+from truce.monitoring.services.table import epoch_us
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hook_calls")]
 START = T0 - dt.timedelta(hours=1)
@@ -123,3 +133,116 @@ def test_the_range_must_make_sense(front: Front, analyst: User) -> None:
         incidents_regroup(actor=analyst, start=dt.datetime(2020, 11, 20), end=END)  # noqa: DTZ001
     assert caught.value.field == "start"
     assert incidents_regroup(actor=analyst, start=START, end=END) == 0
+
+
+def _spread(user: User, make_obs: ObsFactory, specs: list[tuple[float, float, float]]) -> None:
+    items = [
+        make_obs(lon=lon, lat=lat, observed_at=_at(minutes), visibility=["side_a"])
+        for minutes, lon, lat in specs
+    ]
+    observations_record_batch(actor=user, items=items)
+
+
+def test_each_new_incident_is_recorded_as_its_record_reads(
+    front: Front, operator: User, analyst: User, make_obs: ObsFactory
+) -> None:
+    _spread(operator, make_obs, [(0, 46.40, 39.56), (3, 46.401, 39.561), (5, 46.6, 39.6)])
+    earlier = set(Incident.objects.values_list("pk", flat=True))
+    Observation.objects.update(incident=None)
+    assert incidents_regroup(actor=analyst, start=START, end=END) == 2
+    formed = Incident.objects.exclude(pk__in=earlier)
+    assert formed.count() == 2
+    for incident in formed:
+        entry = LedgerEntry.objects.filter(record_id=str(incident.public_id)).latest("seq")
+        members = sorted(str(o.public_id) for o in incident.observations.all())
+        expected = {**incident.ledger_payload(), "observations": members}
+        assert json.loads(entry.payload) == json.loads(canonical_json(expected))
+        assert entry.payload == canonical_json(expected)
+        assert (entry.action, entry.actor, entry.record_version) == ("create", "analyst", 1)
+        # Stored exactly as the ORM stores times: its first observation matches it.
+        assert incident.observations.filter(observed_at=F("incident__started_at")).exists()
+        assert Incident.objects.filter(started_at=incident.started_at, pk=incident.pk).exists()
+    assert ledger_verify().ok
+
+
+def test_a_regroup_over_more_incidents_than_one_query_names(
+    front: Front, operator: User, analyst: User, make_obs: ObsFactory, settings, monkeypatch
+) -> None:
+    monkeypatch.setattr(table, "CHUNK_IDS", 2)
+    # Five places some 4 km apart, each seen again every 20 minutes.
+    _spread(operator, make_obs, [(m, 46.30 + 0.05 * (m % 5), 39.56) for m in range(0, 60, 4)])
+    before = _groups()
+    assert len(before) == 15
+    settings.TRUCE_GROUPING_WINDOW_MINUTES = 30
+    entries = LedgerEntry.objects.count()
+    assert incidents_regroup(actor=analyst, start=START, end=END) == 5
+    assert LedgerEntry.objects.count() > entries
+    settings.TRUCE_GROUPING_WINDOW_MINUTES = 10
+    entries = LedgerEntry.objects.count()
+    assert incidents_regroup(actor=analyst, start=START, end=END) == 15
+    assert _groups() == before
+    assert LedgerEntry.objects.count() > entries
+    entries = LedgerEntry.objects.count()
+    incidents_regroup(actor=analyst, start=START, end=END)
+    assert LedgerEntry.objects.count() == entries
+    assert ledger_verify().ok
+
+
+_runs = itertools.count()
+spot = st.tuples(st.integers(0, 90), st.integers(0, 4), st.integers(0, 2))
+
+
+@examples(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(spots=st.lists(spot, min_size=1, max_size=12), window=st.sampled_from([5, 10, 30]))
+def test_regrouping_an_unchanged_range_writes_nothing(
+    front: Front,
+    operator: User,
+    analyst: User,
+    make_obs: ObsFactory,
+    settings: Any,
+    spots: list[tuple[int, int, int]],
+    window: int,
+) -> None:
+    # Each example on its own day, so the examples sharing the database do not meet.
+    day = dt.timedelta(days=next(_runs))
+    items = [
+        make_obs(
+            lon=46.30 + 0.02 * x,
+            lat=39.55 + 0.02 * y,
+            observed_at=(T0 + day + dt.timedelta(minutes=m)).isoformat(),
+        )
+        for m, x, y in spots
+    ]
+    observations_record_batch(actor=operator, items=items)
+    settings.TRUCE_GROUPING_WINDOW_MINUTES = window
+    start, end = START + day, END + day
+    incidents_regroup(actor=analyst, start=start, end=end)
+    links = dict(Observation.objects.values_list("pk", "incident_id"))
+    versions = dict(Incident.objects.values_list("pk", "version"))
+    entries = LedgerEntry.objects.count()
+    formed = incidents_regroup(actor=analyst, start=start, end=end)
+    assert LedgerEntry.objects.count() == entries
+    assert dict(Observation.objects.values_list("pk", "incident_id")) == links
+    assert dict(Incident.objects.values_list("pk", "version")) == versions
+    in_range = Observation.objects.filter(observed_at__gte=start, observed_at__lt=end)
+    assert formed == len({links[pk] for pk in in_range.values_list("pk", flat=True)})
+
+
+def test_references_taken_together_number_as_taken_one_by_one(front: Front) -> None:
+    # 14:00 UTC is 18:00 in Baku: the boundary between two mission days.
+    instants = [
+        dt.datetime(2020, 11, 20, 13, 0, tzinfo=dt.UTC),
+        dt.datetime(2020, 11, 20, 14, 0, tzinfo=dt.UTC),
+        dt.datetime(2020, 11, 20, 13, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2020, 11, 22, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2020, 11, 20, 15, 0, tzinfo=dt.UTC),
+    ]
+    one_by_one = References()
+    expected = [one_by_one.take(i) for i in instants]
+    together = References()
+    assert together.take_many(epoch_us(instants)) == expected
+    assert together.take(instants[0]) == one_by_one.take(instants[0])

@@ -445,20 +445,23 @@ def _best_partners(rows: _Rows, assignable: BoolArray, params: GroupingParams) -
     n = len(rows)
     partner = np.full(n, -1, np.int64)
     a1, b1 = _box_pairs(rows, params)
-    keep = assignable[a1] | assignable[b1]
+    keep = (assignable[a1] | assignable[b1]) & _bearings_agree(rows, a1, b1, params)
     a1, b1 = a1[keep], b1[keep]
+    # The errors first: cheaper than the footprint distance, and they rule out
+    # most pairs of estimated positions.
+    agree, score1 = _agreement(rows, a1, b1, params)
+    a1, b1, score1 = a1[agree], b1[agree], score1[agree]
     gap1 = _gaps(rows, a1, b1)
     near = gap1 <= params.distance_m
-    a1, b1, gap1 = a1[near], b1[near], gap1[near]
+    a1, b1, gap1, score1 = a1[near], b1[near], gap1[near], score1[near]
+    # Both finders keep to one family and one window; the box pairs are now
+    # within the distance, the errors and the rule for one observer's bearings.
     a2, b2 = _unlocated_pairs(rows, params)
+    a2, b2 = a2[assignable[a2] | assignable[b2]], b2[assignable[a2] | assignable[b2]]
     a = np.concatenate([a1, a2])
     b = np.concatenate([b1, b2])
     gap = np.concatenate([gap1, np.zeros(a2.size)])
-    # Both finders keep to one family, one window and the distance; what is
-    # left is the rule for two bearings from one observer, and the errors.
-    agree, score = _agreement(rows, a, b, params)
-    ok = (assignable[a] | assignable[b]) & _bearings_agree(rows, a, b, params) & agree
-    a, b, gap, score = a[ok], b[ok], gap[ok], score[ok]
+    score = np.concatenate([score1, np.full(a2.size, np.nan)])
     if a.size == 0:
         return partner
     seconds = (rows.t[b] - rows.t[a]) / 1_000_000

@@ -23,15 +23,22 @@ from django.db.models.functions import Cast
 
 from truce.core.sharing import SHARE_COLUMNS
 from truce.ledger.services import PendingEntry
-from truce.lib.time import utcnow, window_of
+from truce.lib.time import utcnow, window_bounds, window_of
 from truce.monitoring.models import Incident
-from truce.monitoring.services.bulk import Maker, insert_returning_ids, update_many
+from truce.monitoring.services.bulk import update_many
 from truce.monitoring.services.derive import Derived, derive
+from truce.monitoring.services.incident_rows import (
+    NewIncidents,
+    insert_new,
+    new_incidents,
+    new_payloads,
+)
 from truce.monitoring.services.payloads import PayloadBuilder
 from truce.monitoring.services.places import Places, places_now
 from truce.monitoring.services.positions import FixParams
 from truce.monitoring.services.table import (
     ObsTable,
+    chunks,
     epoch_us,
     fetch_rows,
     from_epoch_us,
@@ -82,7 +89,6 @@ WRITTEN_FIELDS = (
 )
 
 _payload = PayloadBuilder(Incident)
-_make = Maker(Incident)
 
 
 def incident_payload(incident: Incident, observation_ids: Iterable[str]) -> dict[str, Any]:
@@ -102,18 +108,45 @@ class References:
     def __init__(self) -> None:
         self._next: dict[dt.date, int] = {}
 
-    def take(self, started_at: dt.datetime) -> str:
-        day = window_of(started_at)
-        prefix = f"INC-{day:%Y%m%d}-"
+    def _first_free(self, day: dt.date) -> int:
         if day not in self._next:
+            prefix = f"INC-{day:%Y%m%d}-"
             # A range on the unique index ("." sorts right after "-"), not a LIKE scan.
             taken = Incident.objects.filter(
                 reference__gte=prefix, reference__lt=prefix[:-1] + "."
             ).count()
             self._next[day] = taken + 1
-        number = self._next[day]
+        return self._next[day]
+
+    def take(self, started_at: dt.datetime) -> str:
+        day = window_of(started_at)
+        number = self._first_free(day)
         self._next[day] = number + 1
-        return f"{prefix}{number:04d}"
+        return f"INC-{day:%Y%m%d}-{number:04d}"
+
+    def take_many(self, started_us: IntArray) -> list[str]:
+        """take() for each start (microseconds since 1970), in the order given.
+
+        The mission days are found by comparing the instants with the days'
+        bounds (few days for many incidents), not one time-zone conversion each.
+        """
+        if started_us.size == 0:
+            return []
+        first = window_of(from_epoch_us(int(started_us.min())))
+        last = window_of(from_epoch_us(int(started_us.max())))
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        ends = epoch_us([window_bounds(day)[1] for day in days])
+        which = np.searchsorted(ends, started_us, side="right")
+        out: list[str] = [""] * started_us.size
+        for d in np.unique(which).tolist():
+            at = np.flatnonzero(which == d)
+            day = days[d]
+            prefix = f"INC-{day:%Y%m%d}-"
+            start = self._first_free(day)
+            self._next[day] = start + at.size
+            for offset, i in enumerate(at.tolist()):
+                out[i] = f"{prefix}{start + offset:04d}"
+        return out
 
 
 class _Columns:
@@ -212,16 +245,21 @@ def _unchanged(ids: list[int], d: Derived, ks: list[int]) -> npt.NDArray[np.bool
     One query and array comparisons, so regrouping a quiet day of 35,000
     incidents does not load them as objects.
     """
-    qs = Incident.objects.filter(pk__in=ids)
     names = list(_STORED)
-    if connection.vendor == "sqlite":
-        # Text for numpy, rather than a Python converter per value.
-        qs = qs.annotate(
-            started_text=Cast("started_at", TextField()), ended_text=Cast("ended_at", TextField())
-        )
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
         names[names.index("started_at")] = "started_text"
         names[names.index("ended_at")] = "ended_text"
-    rows = {row[0]: row for row in fetch_rows(qs.order_by().values_list(*names))}
+    rows: dict[int, tuple[Any, ...]] = {}
+    for part in chunks(ids):
+        qs = Incident.objects.filter(pk__in=part)
+        if sqlite:
+            # Text for numpy, rather than a Python converter per value.
+            qs = qs.annotate(
+                started_text=Cast("started_at", TextField()),
+                ended_text=Cast("ended_at", TextField()),
+            )
+        rows.update((row[0], row) for row in fetch_rows(qs.order_by().values_list(*names)))
     if len(rows) != len(ids):
         return np.zeros(len(ids), bool)
     c = dict(zip(_STORED, zip(*(rows[i] for i in ids), strict=True), strict=True))
@@ -260,7 +298,11 @@ Target = Incident | int | None
 
 @dataclass
 class Settled:
-    """What settle() decided: new incidents (unsaved), changed ones, and their entries."""
+    """What settle() decided: new incidents (unsaved), changed ones, and their entries.
+
+    The new incidents are also held as columns (new), which save_settled
+    writes and incident_entries reads: they are to be saved as settle made them.
+    """
 
     created: list[Incident] = field(default_factory=list)
     updated: list[Incident] = field(default_factory=list)
@@ -268,6 +310,7 @@ class Settled:
     # an existing one left as it was.
     incidents: list[Incident | int] = field(default_factory=list)
     previous_status: dict[int, str] = field(default_factory=dict)
+    new: NewIncidents | None = None
 
     def pk(self, k: int) -> int:
         target = self.incidents[k]
@@ -311,27 +354,20 @@ def settle(
     columns = _Columns(derived)
     result = Settled()
     by_target: list[Incident | int] = [0] * len(targets)
-    for k in (int(i) for i in np.argsort(derived.started, kind="stable")):
+    in_order = np.argsort(derived.started, kind="stable")
+    fresh = np.array([k for k in in_order.tolist() if slots[k] is None], np.int64)
+    result.new = _new(fresh, columns, derived, references, actor, now, places)
+    result.created = result.new.objects
+    for k, incident in zip(fresh.tolist(), result.created, strict=True):
+        by_target[k] = incident
+    for k in in_order.tolist():
         target = slots[k]
+        if target is None:
+            continue
         if isinstance(target, int):
             by_target[k] = target  # known to be unchanged
             continue
         values = _values(columns, k)
-        if target is None:
-            incident = _make(
-                {
-                    "reference": references.take(values["started_at"]),
-                    "created_at": now,
-                    "updated_at": now,
-                    "created_by_id": actor.pk if actor else None,
-                    "updated_by_id": actor.pk if actor else None,
-                },
-                {"created_by": actor, "updated_by": actor},
-            )
-            _assign(incident, values, zones, settlements)
-            result.created.append(incident)
-            by_target[k] = incident
-            continue
         by_target[k] = target
         current = {name: getattr(target, name) for name in DERIVED_FIELDS}
         if current == values and not membership_changed[k]:
@@ -346,9 +382,63 @@ def settle(
     return result
 
 
+def _new(
+    ks: IntArray,
+    c: _Columns,
+    d: Derived,
+    references: References,
+    actor: User | None,
+    now: dt.datetime,
+    places: Places,
+) -> NewIncidents:
+    """The new incidents ks (in start order) as columns, with their references."""
+    idx = ks.tolist()
+    lon = [_number(c.lon[k]) for k in idx]
+    lat = [_number(c.lat[k]) for k in idx]
+    zone = [c.zone[k] or None for k in idx]
+    settlement = [c.settlement[k] or None for k in idx]
+    values: dict[str, list[Any]] = {
+        "reference": references.take_many(d.started[ks]),
+        "geometry": [
+            None if x is None or y is None else {"type": "Point", "coordinates": [x, y]}
+            for x, y in zip(lon, lat, strict=True)
+        ],
+        "min_lon": lon,
+        "max_lon": lon,
+        "min_lat": lat,
+        "max_lat": lat,
+        "position_method": [c.method[k] for k in idx],
+        "uncertainty_m": [_number(c.uncertainty[k]) for k in idx],
+        "zone_id": zone,
+        "nearest_settlement_id": settlement,
+        "settlement_distance_m": [_number(c.distance[k]) for k in idx],
+        "observation_count": [c.count[k] for k in idx],
+        "killed": [c.killed[k] for k in idx],
+        "injured": [c.injured[k] for k in idx],
+        "severity": [c.severity[k] for k in idx],
+        "type": [c.type[k] for k in idx],
+    }
+    for col, name in enumerate(SHARE_NAMES):
+        values[name] = [c.share[k][col] for k in idx]
+    zones, settlements = places.zones.by_id, places.settlements.by_id
+    related: dict[str, list[Any]] = {
+        "zone": [zones.get(z) if z else None for z in zone],
+        "nearest_settlement": [settlements.get(s) if s else None for s in settlement],
+    }
+    return new_incidents(
+        values=values,
+        started_us=d.started[ks],
+        ended_us=d.ended[ks],
+        related=related,
+        actor=actor,
+        now=now,
+    )
+
+
 def save_settled(settled: Settled) -> None:
     """Insert the new incidents (ids come back) and write the changed ones."""
-    insert_returning_ids(settled.created)
+    if settled.new is not None:
+        insert_new(settled.new)
     update_many(settled.updated, WRITTEN_FIELDS)
 
 
@@ -357,12 +447,26 @@ def incident_entries(
 ) -> list[PendingEntry]:
     """Ledger entries for created and changed incidents (members_of: incident id -> ids)."""
     entries = []
-    for incident, verb in [(i, "create") for i in settled.created] + [
-        (i, action) for i in settled.updated
-    ]:
+    created = settled.created
+    payloads = (
+        new_payloads(settled.new, [members_of.get(i.pk, []) for i in created])
+        if settled.new is not None
+        else [incident_payload(i, members_of.get(i.pk, [])) for i in created]
+    )
+    for incident, payload in zip(created, payloads, strict=True):
         entries.append(
             PendingEntry(
-                action=verb,
+                action="create",
+                record_type=INCIDENT_TYPE,
+                record_id=str(incident.public_id),
+                record_version=incident.version,
+                payload=payload,
+            )
+        )
+    for incident in settled.updated:
+        entries.append(
+            PendingEntry(
+                action=action,
                 record_type=INCIDENT_TYPE,
                 record_id=str(incident.public_id),
                 record_version=incident.version,
@@ -376,11 +480,20 @@ def members_by_incident(
     incident_of_row: IntArray, public_ids: Sequence[Any], wanted: set[int] | None = None
 ) -> dict[int, list[str]]:
     """Public ids of each incident's observations (only the wanted incidents, if given)."""
-    out: dict[int, list[str]] = {}
-    for incident_id, public_id in zip(incident_of_row.tolist(), public_ids, strict=True):
-        if wanted is None or incident_id in wanted:
-            out.setdefault(incident_id, []).append(uuid_text(public_id))
-    return out
+    incident = np.asarray(incident_of_row, np.int64)
+    rows = (
+        np.flatnonzero(np.isin(incident, np.fromiter(wanted, np.int64, len(wanted))))
+        if wanted is not None
+        else np.arange(incident.size)
+    )
+    if rows.size == 0:
+        return {}
+    rows = rows[np.argsort(incident[rows], kind="stable")]
+    ids = incident[rows]
+    texts = [uuid_text(public_ids[i]) for i in rows.tolist()]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]).tolist()
+    ends = [*starts[1:], rows.size]
+    return {int(ids[a]): texts[a:b] for a, b in zip(starts, ends, strict=True)}
 
 
 def tombstone(

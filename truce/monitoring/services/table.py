@@ -162,6 +162,17 @@ def fetch_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
+# Ids per IN (...) list: well under SQLite's limit on a statement's parameters.
+CHUNK_IDS = 5_000
+
+
+def chunks(ids: Sequence[int], size: int | None = None) -> list[list[int]]:
+    """ids in lists of at most size (CHUNK_IDS), for queries with id IN (...) on any number."""
+    size = size or CHUNK_IDS
+    values = [int(i) for i in ids]
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 def from_epoch_us(value: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=int(value))
 
@@ -253,14 +264,21 @@ class ObsTable:
 
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[Any]], observer_keys: dict[Any, int]) -> ObsTable:
-        """Rows in MEMBER_FIELDS order; observer_keys is shared by tables that meet.
-
-        Columns are converted whole (numpy in C), so a day of 100,000 rows costs
-        little more than transposing them.
-        """
+        """Rows in MEMBER_FIELDS order; observer_keys is shared by tables that meet."""
         if not rows:
             return cls.empty()
-        c = dict(zip(MEMBER_FIELDS, zip(*rows, strict=True), strict=True))
+        return cls.from_columns(list(zip(*rows, strict=True)), observer_keys)
+
+    @classmethod
+    def from_columns(
+        cls, columns: Sequence[Sequence[Any]], observer_keys: dict[Any, int]
+    ) -> ObsTable:
+        """Columns in MEMBER_FIELDS order (rows transposed; extra columns after them are
+        ignored). Each is converted whole (numpy, in C), so a day of 100,000 rows costs
+        little more than transposing them."""
+        if not columns or not len(columns[0]):
+            return cls.empty()
+        c = dict(zip(MEMBER_FIELDS, columns, strict=False))
         # A post is one observer (its id); a patrol or drone is known by its
         # label, or failing that by who reported it from where (negative codes).
         posts = _ints(c["observer_post_id"])
@@ -346,13 +364,11 @@ def leader_rows(
     Grouping checks new observations against an incident's leader, which may
     lie before the window of rows loaded as partners.
     """
-    if not incident_ids:
-        return []
-    rows = member_rows(
-        Observation.objects.filter(
-            incident_id__in=list(incident_ids), observed_at=F("incident__started_at")
+    rows = []
+    for part in chunks(incident_ids):
+        rows += member_rows(
+            Observation.objects.filter(incident_id__in=part, observed_at=F("incident__started_at"))
         )
-    )
     return [r for r in rows if not loaded or r[0] not in loaded]
 
 
