@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.models import Facility, FacilityKind, User, Zone
@@ -105,6 +105,59 @@ def _visible_incidents_by_id(user: User | None, incident: Incident | str) -> Que
     return visible(Incident.objects.filter(public_id=key), user)
 
 
+@dataclass(frozen=True)
+class IncidentFilters:
+    """The filters of the incident list and map, defined once.
+
+    incidents_visible_to applies them as ORM lookups; the map (incident_map_rows)
+    as SQL on the same columns, each value converted by its field as the ORM
+    converts it, so the two select the same incidents (and the map skips the
+    ORM's query building, a millisecond of a 5 ms answer).
+    """
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    window: dt.date | None = None
+    zone: str | None = None
+    status: str | None = None
+    type: str | None = None
+    bbox: BBoxFilter | None = None
+
+    def conditions(self) -> list[tuple[str, str, Any]]:
+        """(field, lookup, value) on Incident's own columns, but for the zone and the bbox."""
+        found: list[tuple[str, str, Any]] = []
+        # since/until select incidents overlapping [since, until).
+        if self.since is not None:
+            found.append(("ended_at", "gte", self.since))
+        if self.until is not None:
+            found.append(("started_at", "lt", self.until))
+        if self.window is not None:
+            start, end = window_bounds(self.window)
+            found += [("started_at", "gte", start), ("started_at", "lt", end)]
+        if self.status:
+            found.append(("status", "exact", self.status))
+        if self.type:
+            found.append(("type", "exact", self.type))
+        return found
+
+    def bbox_conditions(self) -> list[tuple[str, str, Any]]:
+        """The bbox as conditions: boxes that intersect it, the rule of
+        truce.core.selectors.in_bbox (which the list applies; the map tests hold
+        the two equal)."""
+        if self.bbox is None:
+            return []
+        return [
+            ("max_lon", "gte", self.bbox.min_lon),
+            ("min_lon", "lte", self.bbox.max_lon),
+            ("max_lat", "gte", self.bbox.min_lat),
+            ("min_lat", "lte", self.bbox.max_lat),
+        ]
+
+    def zone_filter(self, user: User | None) -> QuerySet[Zone] | None:
+        """The zone named, only if the user may see it (a hidden one matches nothing)."""
+        return visible_by_key(Zone, user, code=self.zone) if self.zone else None
+
+
 def incidents_visible_to(
     user: User | None,
     *,
@@ -119,23 +172,17 @@ def incidents_visible_to(
     """Incidents the user may see, newest first.
 
     since/until select incidents overlapping [since, until); window those
-    that started in that mission day.
+    that started in that mission day (see IncidentFilters).
     """
+    filters = IncidentFilters(since, until, window, zone, status, type, bbox)
     qs = visible(
         Incident.objects.select_related("zone", "nearest_settlement", "responsible_party"), user
     )
-    if since is not None:
-        qs = qs.filter(ended_at__gte=since)
-    if until is not None:
-        qs = qs.filter(started_at__lt=until)
-    qs = _time_range(qs, "started_at", None, None, window)
-    if zone:
-        qs = qs.filter(zone__in=visible_by_key(Zone, user, code=zone))
-    if status:
-        qs = qs.filter(status=status)
-    if type:
-        qs = qs.filter(type=type)
-    return in_bbox(qs, bbox)
+    lookups = [Q(**{f"{name}__{lookup}": value}) for name, lookup, value in filters.conditions()]
+    zones = filters.zone_filter(user)
+    if zones is not None:
+        lookups.append(Q(zone__in=zones))
+    return in_bbox(qs.filter(*lookups) if lookups else qs, bbox)
 
 
 def incident_get(user: User | None, public_id: uuid.UUID | str) -> Incident:
@@ -199,26 +246,25 @@ class IncidentMapRows:
 def _map_select(vendor: str) -> tuple[str, str]:
     """SELECT ... FROM, and ORDER BY, of the map's statement on this kind of database."""
     terms = {name: rawsql.column(Incident, name) for name in MAP_COLUMNS}
-    for name in ("started_at", "ended_at"):
-        c = terms[name]
-        if vendor == "postgresql":
+    if vendor == "postgresql":
+        # In the forms SQLite holds them, so one serializer fits both databases.
+        terms["public_id"] = f"REPLACE(CAST({terms['public_id']} AS text), '-', '')"
+        terms["geometry"] = f"CAST({terms['geometry']} AS text)"
+        for name in ("started_at", "ended_at"):
+            c = terms[name]
             terms[name] = (
                 f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
                 f"date_trunc('second', {c}) = {c} THEN '' "
                 f"ELSE to_char({c} AT TIME ZONE 'UTC', '.US') END"
             )
-        else:
-            # Django stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]" here; an expression
-            # also keeps the driver from parsing it into a datetime first.
-            terms[name] = f"REPLACE({c}, ' ', 'T')"
-    if vendor == "sqlite":
-        # An expression has no declared type, so the driver hands over the 0 or 1 as it
-        # is instead of calling Django's bool converter on each row.
+    else:
+        # SQLite holds UTC as Django writes it, "YYYY-MM-DD HH:MM:SS[.ffffff]". An
+        # expression has no declared type, so the driver also hands the text (and the
+        # 0 or 1 of a boolean) over as it is, instead of calling Django's converters
+        # on every row.
+        for name in ("started_at", "ended_at"):
+            terms[name] = f"REPLACE({terms[name]}, ' ', 'T')"
         terms["location_approximate"] = f"+{terms['location_approximate']}"
-    if vendor == "postgresql":
-        # As SQLite stores them, so one serializer fits both.
-        terms["public_id"] = f"REPLACE(CAST({terms['public_id']} AS text), '-', '')"
-        terms["geometry"] = f"CAST({terms['geometry']} AS text)"
     columns = ", ".join(terms[n] for n in MAP_COLUMNS)
     select = f"SELECT {columns} FROM {rawsql.table(Incident)}"  # noqa: S608
     order = f"{rawsql.column(Incident, 'started_at')} DESC, {rawsql.column(Incident, 'id')} DESC"
@@ -236,6 +282,39 @@ def _zone_codes(user: User | None) -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
+_SQL_OPERATORS = {"exact": "=", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+@cache
+def _condition_sql(name: str, lookup: str, vendor: str) -> str:
+    return f"{rawsql.column(Incident, name)} {_SQL_OPERATORS[lookup]} %s"
+
+
+def _map_where(user: User | None, filters: IncidentFilters) -> tuple[str, list[Any]] | None:
+    """The WHERE of incidents_visible_to(user, filters) with a position, as SQL (None:
+    nothing can match)."""
+    vendor = connection.vendor
+    visible_sql, params = rawsql.visible_where(Incident, user)
+    parts = [visible_sql]
+    for name, lookup, value in filters.conditions() + filters.bbox_conditions():
+        field = Incident._meta.get_field(name)
+        assert isinstance(field, Field)
+        parts.append(_condition_sql(name, lookup, vendor))
+        params.append(field.get_db_prep_value(value, connection, prepared=False))
+    zones = filters.zone_filter(user)
+    if zones is not None:
+        zone_sql, zone_params = rawsql.where_of(zones)
+        if zone_sql == rawsql.NOTHING:
+            return None
+        parts.append(
+            f"{rawsql.column(Incident, 'zone')} IN (SELECT {rawsql.column(Zone, 'id')} "  # noqa: S608
+            f"FROM {rawsql.table(Zone)} WHERE {zone_sql})"
+        )
+        params += zone_params
+    parts.append(f"{rawsql.column(Incident, 'min_lon')} IS NOT NULL")
+    return " AND ".join(f"({part})" for part in parts), params
+
+
 def incident_map_rows(
     user: User | None,
     *,
@@ -250,25 +329,16 @@ def incident_map_rows(
     """The incidents the map draws for the user: those of incidents_visible_to (same
     filters) that have a position, newest first (ties by id), as plain rows.
 
-    The rows are selected under the WHERE Django compiles for that selector, so
-    they are exactly its rows; only the columns the map draws are read.
+    The same visibility (the WHERE of sharing.visible, compiled) and the same
+    filters (IncidentFilters) as the list; only the columns the map draws are
+    read, and no queryset is built.
     """
-    chosen = incidents_visible_to(
-        user,
-        since=since,
-        until=until,
-        window=window,
-        zone=zone,
-        status=status,
-        type=type,
-        bbox=bbox,
-    ).filter(min_lon__isnull=False)
-    where, params = rawsql.where_of(chosen)
-    if where == rawsql.NOTHING:
+    where = _map_where(user, IncidentFilters(since, until, window, zone, status, type, bbox))
+    if where is None:
         return IncidentMapRows([], {})
     select, order = _map_select(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(f"{select} WHERE {where} ORDER BY {order}", params)
+        cursor.execute(f"{select} WHERE {where[0]} ORDER BY {order}", where[1])
         rows = cursor.fetchall()
     return IncidentMapRows(rows, _zone_codes(user) if rows else {})
 
