@@ -19,6 +19,7 @@ from truce.lib.database import database_from_url
 from truce.lib.env import (
     ImproperEnvironment,
     env_bool,
+    env_choice,
     env_datetime,
     env_list,
     env_str,
@@ -183,6 +184,11 @@ TRUCE_CEASEFIRE_START = env_datetime("TRUCE_CEASEFIRE_START", "2020-11-09T21:00:
 # The duty-officer queue's poll also looks for silent OPs, so a centre without
 # cron still hears of them; off in the demo, whose records end in 2020.
 TRUCE_ALERTS_POLL_SILENCE = env_bool("TRUCE_ALERTS_POLL_SILENCE", TRUCE_MODE != "demo")
+# Where new observations are grouped into incidents: "inline", in the ingest's
+# own transaction, or "background", by a grouper beside the web processes
+# (`truce serve` runs one and switches itself to background; with another
+# server, run `truce grouper --loop` and set this). See monitoring/services/grouper.py.
+TRUCE_GROUPING = env_choice("TRUCE_GROUPING", "inline", ("inline", "background"))
 # Optional signed webhook for alerts (HMAC-SHA256 in X-Truce-Signature).
 TRUCE_ALERT_WEBHOOK_URL = env_str("TRUCE_ALERT_WEBHOOK_URL", "") or ""
 TRUCE_ALERT_WEBHOOK_SECRET = env_str("TRUCE_ALERT_WEBHOOK_SECRET", "") or ""

@@ -49,7 +49,7 @@ def _wait(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(  # noqa: S310 (our own server on loopback)
+        with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5
         ) as response:
             return bool(response.status == 200)
@@ -62,7 +62,18 @@ def test_workers_share_the_port_and_a_dead_worker_is_replaced(tmp_path: Path) ->
     assert run(["migrate", "--verbosity", "0"], tmp_path, **env).returncode == 0
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 (our own entry point)
-        [*truce_command(), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        [
+            *truce_command(),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--grouping",
+            "inline",
+        ],
         cwd=tmp_path,
         env=clean_env(**env),
         stdout=subprocess.PIPE,
@@ -112,7 +123,18 @@ def test_two_keep_alive_clients_are_served_by_two_workers(tmp_path: Path) -> Non
     assert run(["migrate", "--verbosity", "0"], tmp_path, **env).returncode == 0
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 (our own entry point)
-        [*truce_command(), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        [
+            *truce_command(),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--grouping",
+            "inline",
+        ],
         cwd=tmp_path,
         env=clean_env(**env),
         stdout=subprocess.DEVNULL,

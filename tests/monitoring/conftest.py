@@ -165,7 +165,7 @@ def hook_calls(monkeypatch: pytest.MonkeyPatch) -> HookCalls:
     monkeypatch.setattr(
         hooks,
         "observations_recorded",
-        lambda obs, *, actor, plan=None: calls.observations.append(list(obs)),
+        lambda obs, *, actor, plan=None, kinds=None: calls.observations.append(list(obs)),
     )
     monkeypatch.setattr(
         hooks,

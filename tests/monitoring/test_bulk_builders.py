@@ -12,7 +12,7 @@ from truce.monitoring.services.bulk import Maker
 @pytest.mark.parametrize("model", [Observation, Incident, Alert])
 def test_maker_starts_every_field_at_the_models_default(model: type) -> None:
     make = Maker(model)
-    first, second, reference = make({}), make({}), model()
+    first, _second, reference = make({}), make({}), model()
     for field in model._meta.concrete_fields:
         if field.name == "public_id":
             continue

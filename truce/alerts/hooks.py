@@ -16,7 +16,7 @@ be worse than a missing alert. In test mode it is raised, so bugs surface.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -65,7 +65,7 @@ def _incidents_of(observations: Sequence[Observation]) -> dict[int, Incident]:
     return found
 
 
-def _index_for(rule_params: dict[str, object]) -> tuple[str, tuple[str, ...] | None]:
+def target_key(rule_params: dict[str, object]) -> tuple[str, tuple[str, ...] | None]:
     target = str(rule_params.get("target", TARGET_SETTLEMENT))
     pcodes = rule_params.get("settlements")
     return target, tuple(sorted(pcodes)) if isinstance(pcodes, list) and pcodes else None
@@ -89,22 +89,24 @@ PLAN_TYPES = (services.RULE_TYPE, *proximity.TARGET_TYPES)
 
 
 def plan_observation_alerts(
-    observations: Sequence[Observation], heads: Mapping[str, TypeHead] | None = None
+    observations: Sequence[Observation],
+    heads: Mapping[str, TypeHead] | None = None,
+    kinds: Iterable[str] = evaluate.OBSERVATION_KINDS,
 ) -> ObservationAlertPlan:
-    """The rules and proximity hits for observations about to be written.
+    """The rules (of the given kinds) and proximity hits for observations about to be written.
 
     `heads` (truce.ledger.selectors.type_heads of PLAN_TYPES, or more) lets
     a caller check every cache it reads with one query.
     """
     if heads is None:
         heads = type_heads(PLAN_TYPES)
-    rules = services.active_rules(evaluate.OBSERVATION_KINDS, heads)
+    rules = services.active_rules(kinds, heads)
     plan = ObservationAlertPlan(rules=rules)
     indexes: dict[tuple[str, tuple[str, ...] | None], proximity.TargetIndex | None] = {}
     for rule in rules:
         if rule.kind != RuleKind.PROXIMITY:
             continue
-        key = _index_for(rule.params)
+        key = target_key(rule.params)
         if key not in indexes:
             indexes[key] = proximity.target_index(*key, heads=heads)
         plan.hits[rule.pk] = evaluate.proximity_hits(rule, observations, indexes[key])
@@ -116,18 +118,22 @@ def observations_recorded(
     *,
     actor: User | None,
     plan: ObservationAlertPlan | None = None,
+    kinds: Iterable[str] = evaluate.OBSERVATION_KINDS,
 ) -> None:
-    """New observations were written (one request's worth, already grouped).
+    """New observations were written, or grouped (one request's or round's worth).
 
-    Evaluates the threshold, casualty and proximity rules over the batch;
-    with a plan made beforehand, its rules and proximity hits are used.
+    Evaluates the rules of the given kinds (threshold, casualty, proximity by
+    default) over the batch; with a plan made beforehand, its rules and
+    proximity hits are used. Casualty and proximity alerts are one per event,
+    so they need the observations' incidents: where grouping is done in the
+    background, the ingest asks for thresholds and the grouper for the rest.
     """
     live = [o for o in observations if not o.is_deleted]
     if not live:
         return
     with _contained("observations_recorded"):
         if plan is None:
-            plan = plan_observation_alerts(live)
+            plan = plan_observation_alerts(live, kinds=kinds)
         if not plan.rules:
             return
         incidents: dict[int, Incident] | None = None

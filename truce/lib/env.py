@@ -36,6 +36,13 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperEnvironment(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env_str(name, default) or default).lower()
+    if value not in choices:
+        raise ImproperEnvironment(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -136,9 +136,7 @@ class InsertRows:
                 row[i] = prep(value) if prep is not None and value is not None else value
 
 
-def insert_returning_ids(
-    objs: Sequence[models.Model], rows: list[list[Any]] | None = None
-) -> None:
+def insert_returning_ids(objs: Sequence[models.Model], rows: list[list[Any]] | None = None) -> None:
     """INSERT the objects (new rows, auto ids) and set each one's pk from the database.
 
     rows, if given, are the objects' values from InsertRows(model).rows(objs).

@@ -27,7 +27,6 @@ Nothing is written before phase 3, so a refused item leaves no trace.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -37,7 +36,8 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
-from truce.alerts import hooks
+from truce.alerts import evaluate, hooks
+from truce.alerts.models import RuleKind
 from truce.core.errors import Conflict, InvalidInput, PermissionDenied
 from truce.core.models import User
 from truce.core.sharing import Scope, share_columns_for
@@ -46,25 +46,14 @@ from truce.ledger.selectors import type_heads
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
-from truce.monitoring.models import Incident, Observation
+from truce.monitoring.models import Observation
+from truce.monitoring.services import grouper, joining
 from truce.monitoring.services.bulk import InsertRows, Maker, insert_returning_ids
-from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.payloads import PayloadBuilder
 from truce.monitoring.services.places import PLACE_TYPES, Places, places_now
 from truce.monitoring.services.positions import event_positions
 from truce.monitoring.services.rollups import rollups_add
-from truce.monitoring.services.settle import (
-    References,
-    incident_entries,
-    incidents_to_write,
-    members_by_incident,
-    save_settled,
-    settle,
-)
 from truce.monitoring.services.table import (
-    ObsTable,
-    leader_rows,
-    member_rows,
     rows_of,
 )
 from truce.monitoring.services.validation import (
@@ -199,7 +188,8 @@ def _prepare(actor: User, items: Sequence[Any], *, single: bool) -> _Prepared:
     built = {o.client_uuid: o for o in observations}
     payloads = {o.client_uuid: canonical_json(_payload(o)) for o in observations}
     rows = dict(zip(built, _rows.rows(observations), strict=True))
-    alerts = hooks.plan_observation_alerts(observations, heads) if observations else None
+    kinds = [RuleKind.THRESHOLD] if grouper.in_background() else evaluate.OBSERVATION_KINDS
+    alerts = hooks.plan_observation_alerts(observations, heads, kinds) if observations else None
     return _Prepared(
         first=first, items=by_index, built=built, payloads=payloads, rows=rows, alerts=alerts
     )
@@ -362,84 +352,17 @@ def _build(actor: User, items: Sequence[CleanItem], places: Places) -> list[Obse
     return observations
 
 
-def _context_rows(new: Sequence[Observation], window: dt.timedelta) -> list[tuple[Any, ...]]:
-    """Recent observations the new ones may join (incidents not grouped by hand),
-    and the leaders of their incidents."""
-    times = [o.observed_at for o in new]
-    rows = member_rows(
-        Observation.objects.filter(
-            observed_at__gte=min(times) - window,
-            observed_at__lte=max(times) + window,
-            is_deleted=False,
-            incident__isnull=False,
-            incident__is_deleted=False,
-            incident__grouped_by_hand=False,
-        )
-    )
-    incidents = sorted({r[-1] for r in rows})
-    return rows + leader_rows(incidents, {r[0] for r in rows})
-
-
-@dataclass
-class _Grouped:
-    entries: list[PendingEntry]
-    changed: list[tuple[Incident, str | None]]
-
-
-def _group(actor: User, new: list[Observation], places: Places) -> _Grouped:
-    """Attach each new observation to an incident; returns the incidents' ledger entries."""
-    params = GroupingParams.from_settings()
-    keys: dict[Any, int] = {}
-    margin = dt.timedelta(seconds=params.window_s)
-    context = ObsTable.from_rows(_context_rows(new, margin), keys)
-    fresh = ObsTable.from_rows(rows_of(new), keys)
-    table = ObsTable.concat([context, fresh])
-    assignable = np.concatenate([np.zeros(len(context), bool), np.ones(len(fresh), bool)])
-    plan = plan_groups(table, assignable, params)
-    joined = plan.existing[len(context) :]
-    touched = sorted({int(i) for i in joined if i})
-    incidents = list(incidents_to_write().filter(pk__in=touched))
-    slot = {incident.pk: k for k, incident in enumerate(incidents)}
-    members = ObsTable.from_rows(
-        member_rows(Observation.objects.filter(incident_id__in=touched)),
-        keys,
-    )
-    group_members = np.array([slot[int(i)] for i in members.incident], np.int64)
-    group_fresh = len(incidents) + plan.new_group[len(context) :]
-    for row, incident_id in enumerate(joined.tolist()):
-        if incident_id:
-            group_fresh[row] = slot[incident_id]
-    targets: list[Incident | None] = [*incidents, *([None] * plan.n_new)]
-    settled = settle(
-        actor=actor,
-        members=ObsTable.concat([members, fresh]),
-        group=np.concatenate([group_members, group_fresh]),
-        targets=targets,
-        membership_changed=[True] * len(targets),
-        references=References(),
-        places=places,
-    )
-    save_settled(settled)
-    for obs, k in zip(new, group_fresh.tolist(), strict=True):
-        target = settled.incidents[k]
-        assert isinstance(target, Incident)  # every target was given as an object
-        obs.incident = target
-    groups = np.concatenate([group_members, group_fresh])
-    final = np.array([settled.pk(k) for k in range(len(targets))], np.int64)
-    incident_ids = final[groups]
-    written = {i.pk for i in [*settled.created, *settled.updated]}
-    members_of = members_by_incident(incident_ids, members.public_id + fresh.public_id, written)
-    changed = [(i, None) for i in settled.created] + [
-        (i, settled.previous_status.get(i.pk)) for i in settled.updated
-    ]
-    return _Grouped(incident_entries(settled, members_of), changed)
-
-
 def _write(actor: User, new: list[Observation], prepared: _Prepared, head: LedgerHead) -> None:
     if not new:
         return
-    places = places_now()
-    grouped = _group(actor, new, places)
+    background = grouper.in_background()
+    joined = None
+    if not background:
+        joined = joining.apply_join(
+            joining.plan_join(actor, rows_of(new), [o.observed_at for o in new], places_now())
+        )
+        for observation, incident in zip(new, joined.incident_of_fresh, strict=True):
+            observation.incident = incident
     rows = [prepared.rows[o.client_uuid] for o in new]
     _rows.refresh(rows, new, ["incident_id"])
     insert_returning_ids(new, rows)
@@ -453,8 +376,15 @@ def _write(actor: User, new: list[Observation], prepared: _Prepared, head: Ledge
         )
         for o in new
     ]
-    ledger_append_many(actor=actor, entries=entries + grouped.entries, head=head)
+    ledger_append_many(actor=actor, entries=entries + (joined.entries if joined else []), head=head)
     rollups_add(new)
+    if joined is None:
+        # Events are for the grouper to form; thresholds count observations now.
+        hooks.observations_recorded(
+            new, actor=actor, plan=prepared.alerts, kinds=[RuleKind.THRESHOLD]
+        )
+        transaction.on_commit(grouper.wake_local)
+        return
     hooks.observations_recorded(new, actor=actor, plan=prepared.alerts)
-    for incident, previous in grouped.changed:
+    for incident, previous in joined.changed:
         hooks.incident_changed(incident, actor=actor, previous_status=previous)

@@ -3,6 +3,10 @@
 With --workers N above 1 (the default is one per core, at most four) the
 listening socket is shared by N waitress processes, so requests use every
 core; each worker has its own threads and database connections.
+
+Unless --grouping inline, one more process groups new observations into
+incidents (truce.monitoring.services.grouper), so an ingest only stores and
+counts them; the supervisor keeps it running like the workers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from truce.core.management.commands._common import url_for
 
 MAX_DEFAULT_WORKERS = 4
+GROUPING_CHOICES = ("background", "inline")
 
 
 def default_workers() -> int:
@@ -40,9 +45,19 @@ def check_address(host: str, port: int, threads: int, workers: int = 1) -> None:
         raise CommandError("workers: more than one needs a POSIX system (fork)")
 
 
-def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers: int = 1) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    stdout: OutputWrapper,
+    workers: int = 1,
+    grouping: str = "background",
+) -> None:
     """Block serving HTTP until interrupted."""
     check_address(host, port, threads, workers)
+    if grouping not in GROUPING_CHOICES:
+        raise CommandError(f"grouping: {grouping!r} is not one of {', '.join(GROUPING_CHOICES)}")
     # WhiteNoise serves from the finders (WHITENOISE_USE_FINDERS) but warns when
     # STATIC_ROOT is missing, as it is before any collectstatic: make it first.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -50,6 +65,7 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers:
     from waitress.server import create_server
 
     from truce.lib import prefork
+    from truce.monitoring.services import grouper
     from truce.wsgi import application
 
     if host in {"0.0.0.0", "::"}:  # noqa: S104
@@ -63,9 +79,13 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers:
     except OSError as exc:
         raise CommandError(f"port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
+    background = grouping == "background" and hasattr(os, "fork")
     balancer = prefork.Balancer(workers) if workers > 1 else None
 
     def run(slot: int = 0) -> None:
+        if slot == workers:  # the one beyond the web workers groups
+            grouper.Grouper(log=lambda m: print(m, file=sys.stderr, flush=True)).run()
+            return
         server = create_server(application, sockets=[sock], threads=threads, ident="truce")
         if balancer is not None:
             _balance(server, balancer, slot)
@@ -75,18 +95,24 @@ def serve(*, host: str, port: int, threads: int, stdout: OutputWrapper, workers:
             server.close()
 
     processes = f"{workers} workers x {threads} threads" if workers > 1 else f"{threads} threads"
+    if background:
+        processes += ", a grouper"
     stdout.write(
         f"Serving Truce at {url_for(host, port)} (waitress, {processes}); press Ctrl+C to stop."
     )
     stdout.flush()
     try:
-        if workers == 1:
+        if workers == 1 and not background:
             run()
             return
+        if background:
+            grouper.enable_background()
         # No worker may inherit the parent's database connection.
         connections.close_all()
         status = prefork.Supervisor(
-            workers=workers, run=run, log=lambda m: print(m, file=sys.stderr, flush=True)
+            workers=workers + (1 if background else 0),
+            run=run,
+            log=lambda m: print(m, file=sys.stderr, flush=True),
         ).serve_forever()
         if status:
             raise CommandError("the workers stopped")
@@ -121,6 +147,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
         parser.add_argument(
+            "--grouping",
+            choices=GROUPING_CHOICES,
+            default="background",
+            help="group observations into incidents in a process of their own (default), "
+            "or inline in each ingest",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=default_workers(),
@@ -134,5 +167,6 @@ class Command(BaseCommand):
             port=options["port"],
             threads=options["threads"],
             workers=options["workers"],
+            grouping=options["grouping"],
             stdout=self.stdout,
         )
