@@ -135,6 +135,22 @@ def test_a_position_given_still_joins_within_the_distance() -> None:
     assert _groups(rows) == {frozenset({1, 2}), frozenset({3})}
 
 
+def test_an_observation_its_best_partners_incident_does_not_take_joins_the_next_best() -> None:
+    # Positions given along a line east (km): A 0, B 2.5 (joins A), D 7 (its own),
+    # then C 4.5: B is its best partner, but C is 4.5 km from B's leader A; D's
+    # incident takes it (2.5 km from D).
+    def at(km: float) -> tuple[float, float]:
+        return _offset(EVENT, 90, km * 1_000)
+
+    rows = [
+        _row(1, minutes=0, given_at=at(0)),
+        _row(2, minutes=1, given_at=at(2.5)),
+        _row(3, minutes=0.5, given_at=at(7)),
+        _row(4, minutes=2, given_at=at(4.5)),
+    ]
+    assert _groups(rows) == {frozenset({1, 2}), frozenset({3, 4})}
+
+
 def test_the_two_dimensional_radius_has_the_chance_of_the_sigmas_on_a_line() -> None:
     for sigmas in (2.0, 3.0, 3.5):
         params = GroupingParams(**{**PARAMS.__dict__, "sigmas": sigmas})

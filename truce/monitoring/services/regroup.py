@@ -115,17 +115,36 @@ def _adopt(new_group: IntArray, old: IntArray, n_new: int) -> list[int]:
 
 
 def _update_links(incident_ids: IntArray, observation_ids: IntArray) -> None:
-    """Point the observations at their incidents: one executemany, in id order (the
-    table's own order, so the pages are written one after another)."""
+    """Point the observations at their incidents, in id order (the table's own order).
+
+    On SQLite the pairs go into a temporary table first and one UPDATE ... FROM
+    joins it: the row-by-row work stays in SQLite's own loop (a quarter less
+    than an UPDATE per observation for a day's 100,000). Elsewhere, one
+    executemany.
+    """
     if observation_ids.size == 0:
         return
     order = np.argsort(observation_ids, kind="stable")
-    changes = list(zip(incident_ids[order].tolist(), observation_ids[order].tolist(), strict=True))
+    pairs = list(zip(observation_ids[order].tolist(), incident_ids[order].tolist(), strict=True))
     q = connection.ops.quote_name
+    table, incident, pk = q(Observation._meta.db_table), q("incident_id"), q("id")
     # Identifiers come from the model's meta, quoted; values are parameters.
-    sql = f"UPDATE {q(Observation._meta.db_table)} SET {q('incident_id')} = %s WHERE {q('id')} = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, changes)
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS truce_regroup_links "
+                "(id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL)"
+            )
+            cursor.execute("DELETE FROM temp.truce_regroup_links")
+            cursor.executemany("INSERT INTO temp.truce_regroup_links VALUES (%s, %s)", pairs)
+            cursor.execute(
+                f"UPDATE {table} SET {incident} = links.incident_id "  # noqa: S608
+                f"FROM temp.truce_regroup_links AS links WHERE {table}.{pk} = links.id"
+            )
+            cursor.execute("DELETE FROM temp.truce_regroup_links")
+        else:
+            sql = f"UPDATE {table} SET {incident} = %s WHERE {pk} = %s"  # noqa: S608
+            cursor.executemany(sql, [(i, o) for o, i in pairs])
 
 
 def _flags(columns: Sequence[tuple[Any, ...]]) -> tuple[BoolArray, BoolArray]:
@@ -245,11 +264,11 @@ def _regroup(actor: User | None, start: dt.datetime, end: dt.datetime) -> int:
         references=References(),
     )
     save_settled(settled)
-    final = np.array([settled.pk(k) for k in range(len(targets))], np.int64)
+    final = settled.ids()
     new_a = final[group_a]
     moved = new_a != old_a
     _update_links(new_a[moved], table.id[rows_a][moved])
-    written = {i.pk for i in [*settled.created, *settled.updated]}
+    written = settled.written_ids()
     members_of = members_by_incident(final[groups], members.public_id, written)
     gone = np.setdiff1d(regrouped, np.array(adopted, np.int64))
     dissolved = [

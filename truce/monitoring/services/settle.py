@@ -38,7 +38,6 @@ from truce.monitoring.services.places import Places, places_now
 from truce.monitoring.services.positions import FixParams
 from truce.monitoring.services.table import (
     ObsTable,
-    chunks,
     epoch_us,
     fetch_rows,
     from_epoch_us,
@@ -242,28 +241,33 @@ def _same_float(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.N
 def _unchanged(ids: list[int], d: Derived, ks: list[int]) -> npt.NDArray[np.bool_]:
     """Whether each stored incident ids[i] already holds the derived fields of group ks[i].
 
-    One query and array comparisons, so regrouping a quiet day of 35,000
-    incidents does not load them as objects.
+    One range query and array comparisons, so regrouping a quiet day of 35,000
+    incidents does not load them as objects: an unchanged incident starts when
+    its group starts, so the incidents starting between the groups' first and
+    last start are read (on the started_at index); one not among them has changed.
     """
+    if not ids:
+        return np.zeros(0, bool)
+    k = np.array(ks, np.int64)
     names = list(_STORED)
-    sqlite = connection.vendor == "sqlite"
-    if sqlite:
+    qs = Incident.objects.filter(
+        started_at__gte=from_epoch_us(int(d.started[k].min())),
+        started_at__lte=from_epoch_us(int(d.started[k].max())),
+    )
+    if connection.vendor == "sqlite":
+        # Text for numpy, rather than a Python converter per value.
+        qs = qs.annotate(
+            started_text=Cast("started_at", TextField()), ended_text=Cast("ended_at", TextField())
+        )
         names[names.index("started_at")] = "started_text"
         names[names.index("ended_at")] = "ended_text"
-    rows: dict[int, tuple[Any, ...]] = {}
-    for part in chunks(ids):
-        qs = Incident.objects.filter(pk__in=part)
-        if sqlite:
-            # Text for numpy, rather than a Python converter per value.
-            qs = qs.annotate(
-                started_text=Cast("started_at", TextField()),
-                ended_text=Cast("ended_at", TextField()),
-            )
-        rows.update((row[0], row) for row in fetch_rows(qs.order_by().values_list(*names)))
-    if len(rows) != len(ids):
-        return np.zeros(len(ids), bool)
-    c = dict(zip(_STORED, zip(*(rows[i] for i in ids), strict=True), strict=True))
-    k = np.array(ks, np.int64)
+    rows = {row[0]: row for row in fetch_rows(qs.order_by().values_list(*names))}
+    found = np.array([i in rows for i in ids], bool)
+    if not found.any():
+        return found
+    present = [i for i in ids if i in rows]
+    c = dict(zip(_STORED, zip(*(rows[i] for i in present), strict=True), strict=True))
+    k = k[found]
 
     def floats(name: str) -> npt.NDArray[np.float64]:
         return np.array(c[name], float)
@@ -290,7 +294,9 @@ def _unchanged(ids: list[int], d: Derived, ks: list[int]) -> npt.NDArray[np.bool
     same &= d.injured[k] == ints("injured")
     for col, name in enumerate(SHARE_NAMES):
         same &= d.share[k, col] == np.array(c[name], bool)
-    return np.asarray(same, bool)
+    out = np.zeros(len(ids), bool)
+    out[found] = same
+    return out
 
 
 Target = Incident | int | None
@@ -315,6 +321,16 @@ class Settled:
     def pk(self, k: int) -> int:
         target = self.incidents[k]
         return target if isinstance(target, int) else int(target.pk)
+
+    def ids(self) -> IntArray:
+        """pk(k) of every target, once saved (a day's regroup has tens of thousands)."""
+        return np.array(
+            [t if isinstance(t, int) else t.__dict__["id"] for t in self.incidents], np.int64
+        )
+
+    def written_ids(self) -> set[int]:
+        """Ids of the created and changed incidents, once saved."""
+        return {i.__dict__["id"] for i in self.created} | {i.pk for i in self.updated}
 
 
 def settle(
@@ -449,7 +465,7 @@ def incident_entries(
     entries = []
     created = settled.created
     payloads = (
-        new_payloads(settled.new, [members_of.get(i.pk, []) for i in created])
+        new_payloads(settled.new, [members_of.get(i.__dict__["id"], []) for i in created])
         if settled.new is not None
         else [incident_payload(i, members_of.get(i.pk, [])) for i in created]
     )
