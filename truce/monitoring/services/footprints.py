@@ -112,6 +112,7 @@ class Footprints:
     cxx: Float32Array
     cyy: Float32Array
     cxy: Float32Array
+    trace: Float32Array  # cxx + cyy
 
     def __len__(self) -> int:
         return int(self.t.size)
@@ -192,6 +193,7 @@ def footprints(table: ObsTable, order: IntArray, params: GroupingParams) -> Foot
         cxx=f32(cxx),
         cyy=f32(cyy),
         cxy=f32(cxy),
+        trace=f32(cxx + cyy),
     )
 
 

@@ -122,15 +122,22 @@ def _agreement(
     extent2 = params.event_extent_m**2
     both = np.flatnonzero(rows.estimated[a] & rows.estimated[b])
     if both.size:
+        radius2 = params.radius_2d**2
         i, j = a[both], b[both]
+        ex, ey = rows.mx[j] - rows.mx[i], rows.my[j] - rows.my[i]
+        # The covariance's trace bounds its largest eigenvalue: a pair further apart
+        # than the radius times its square root is out, without the full form.
+        d2 = ex * ex + ey * ey
+        near = d2 <= radius2 * (rows.trace[i] + rows.trace[j] + 2 * extent2)
+        ok[both] = near
+        w = np.flatnonzero(near)
+        i, j, ex, ey = i[w], j[w], ex[w], ey[w]
         cxx = rows.cxx[i] + rows.cxx[j] + extent2
         cyy = rows.cyy[i] + rows.cyy[j] + extent2
         cxy = rows.cxy[i] + rows.cxy[j]
-        ex, ey = rows.mx[j] - rows.mx[i], rows.my[j] - rows.my[i]
         m2 = (cyy * ex * ex - 2 * cxy * ex * ey + cxx * ey * ey) / (cxx * cyy - cxy * cxy)
-        radius = params.radius_2d
-        ok[both] = m2 <= radius * radius
-        score[both] = np.sqrt(m2) / radius
+        ok[both[w]] = m2 <= radius2
+        score[both[w]] = np.sqrt(m2 / radius2)
     sigma = math.radians(params.sigma_deg)
     for line, other in ((a, b), (b, a)):
         mixed = np.flatnonzero(rows.ray[line] & rows.estimated[other])
