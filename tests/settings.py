@@ -10,7 +10,7 @@ os.environ.setdefault("TRUCE_DATA_DIR", str(Path(tempfile.gettempdir()) / "truce
 from truce.settings import *  # noqa: F403
 from truce.settings import DATA_DIR, DATABASES
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if "sqlite" in DATABASES["default"]["ENGINE"]:
     # A real file (not shared-cache memory) so concurrency tests see WAL and
     # IMMEDIATE transactions behave as in production.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}

@@ -60,7 +60,8 @@ def test_bad_values_name_the_variable(name, value, message):
 
 def test_default_database_is_sqlite_with_wal_and_full_sync(tmp_path):
     config = database_from_url(None, tmp_path / "db.sqlite3")
-    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    # Django's own SQLite backend with Truce's writer queue in front of it.
+    assert config["ENGINE"] == "truce.lib.sqlite"
     init = config["OPTIONS"]["init_command"]
     assert "journal_mode=WAL" in init
     assert "synchronous=FULL" in init

@@ -11,7 +11,6 @@ from django.test import Client
 from tests.conftest import PASSWORD
 from tests.core.api_client import PREFIX, Api, error_of, point, write_counts
 from truce.core import services
-from truce.core.models import ApiToken
 from truce.lib.time import utcnow
 
 
@@ -67,33 +66,57 @@ def test_the_token_of_an_inactive_user_is_refused(side_a_user):
     _assert_unauthenticated(api.get("/me"))
 
 
+def test_deactivating_a_user_through_the_services_refuses_their_token_at_once(side_a_user):
+    api = Api(side_a_user)
+    assert api.get("/me").status_code == 200  # the token is known to this process now
+    services.user_update(actor=None, user=side_a_user, is_active=False)
+    _assert_unauthenticated(api.get("/me"))
+
+
+def test_a_change_behind_the_services_back_holds_for_at_most_the_cache_age(
+    side_a_user, monkeypatch
+):
+    from truce.core import auth
+    from truce.ledger import cache
+
+    api = Api(side_a_user)
+    assert api.get("/me").status_code == 200
+    User = type(side_a_user)
+    User.objects.filter(pk=side_a_user.pk).update(is_active=False)  # no ledger entry
+    now = cache.time.monotonic()
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now + auth.TOKEN_CACHE_SECONDS + 1)
+    _assert_unauthenticated(api.get("/me"))
+
+
 def test_a_bad_token_is_refused_even_beside_a_valid_session(side_a_user):
     client = Client(headers={"Authorization": "Bearer truce_wrong"})
     client.login(username="liaison_a", password=PASSWORD)
     _assert_unauthenticated(client.get(PREFIX + "/me"))
 
 
-def test_last_used_at_is_written_at_most_once_a_minute(side_a_user):
+def test_last_used_at_is_written_at_most_once_a_minute(side_a_user, monkeypatch):
+    from truce.core import auth
+
     token, secret = services.token_create(actor=None, user=side_a_user)
     api = Api(token=secret)
     assert token.last_used_at is None
+    start = utcnow()
+    clock = [start]
+    monkeypatch.setattr(auth, "utcnow", lambda: clock[0])
 
     api.get("/me")
     token.refresh_from_db()
-    first = token.last_used_at
-    assert first is not None
+    assert token.last_used_at == start
 
-    recent = utcnow() - dt.timedelta(seconds=30)
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    clock[0] = start + dt.timedelta(seconds=30)
     api.get("/me")
     token.refresh_from_db()
-    assert token.last_used_at == recent
+    assert token.last_used_at == start  # not written again within the minute
 
-    stale = utcnow() - dt.timedelta(minutes=2)
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
+    clock[0] = start + dt.timedelta(minutes=2)
     api.get("/me")
     token.refresh_from_db()
-    assert token.last_used_at is not None and token.last_used_at > stale
+    assert token.last_used_at == start + dt.timedelta(minutes=2)
 
 
 def test_a_browser_session_can_read(side_a_user):

@@ -15,6 +15,7 @@ from tests.monitoring.conftest import OP_A, OP_B, T0, Front, ObsFactory, sightin
 from truce.core.models import User
 from truce.ledger.models import LedgerEntry
 from truce.ledger.services import ledger_verify
+from truce.lib.bearings import GEOD
 from truce.monitoring.models import Incident, Observation, ObservationCount
 from truce.monitoring.services import grouper, incident_set_status, observations_record_batch
 
@@ -170,6 +171,34 @@ def test_an_incident_written_while_planning_is_planned_again_and_not_overwritten
     assert ledger_verify().ok
 
 
+@pytest.mark.usefixtures("hook_calls", "background")
+def test_an_observation_changed_while_planning_is_left_out_of_a_plan_made_again(
+    front: Front, operator: User, make_obs: ObsFactory, monkeypatch: Any
+) -> None:
+    results = observations_record_batch(actor=operator, items=_one_event_and_another(make_obs))
+    gone = results[2].observation
+    original = grouper._plan
+    plans = []
+
+    def plan_then_one_is_withdrawn(limit: int) -> Any:
+        planned = original(limit)
+        plans.append(planned)
+        if len(plans) == 1:
+            # No incident is written, so only the linking step can notice.
+            Observation.objects.filter(pk=gone.pk).update(is_deleted=True)
+        return planned
+
+    monkeypatch.setattr(grouper, "_plan", plan_then_one_is_withdrawn)
+    assert grouper.group_pending() == 2
+
+    assert len(plans) == 2
+    gone.refresh_from_db()
+    assert gone.incident_id is None
+    assert Incident.objects.count() == 1  # the first plan's incidents were rolled back
+    assert Observation.objects.filter(incident__isnull=False).count() == 2
+    assert ledger_verify().ok
+
+
 @pytest.mark.usefixtures("background")
 def test_the_grouper_raises_event_alerts_once_per_incident(
     front: Front, operator: User, make_obs: ObsFactory
@@ -205,7 +234,58 @@ def test_the_grouper_raises_event_alerts_once_per_incident(
     alert = Alert.objects.get()
     assert alert.kind == "casualty"
     assert alert.incident == Incident.objects.get()
+    assert alert.observation.killed_civilian == 1
+
+    # A later report of the same event joins the incident and raises nothing new.
+    later = make_obs(observer_post="op-b", bearing_deg=round(bearing_b, 1), killed_civilian=2)
+    later["observed_at"] = _at(3)
+    observations_record_batch(actor=operator, items=[later])
+    grouper.group_pending()
+    assert Alert.objects.count() == 1
+    assert Incident.objects.get().observation_count == 3
     assert ledger_verify().ok
+
+
+@pytest.mark.usefixtures("background")
+def test_the_grouper_raises_a_proximity_alert_for_the_report_nearest_the_target(
+    front: Front, operator: User, make_obs: ObsFactory
+) -> None:
+    from truce.alerts import services as alert_services
+    from truce.alerts.models import Alert
+
+    alert_services.alert_rule_create(
+        actor=None,
+        fields={
+            "name": "near the village",
+            "kind": "proximity",
+            "params": {"distance_km": 5, "settlements": ["V-1"]},
+            "severity": "high",
+            "escalation": [["duty_officer", 10]],
+        },
+    )
+    near = (46.41, 39.60)  # about 2 km from the village
+    far_bearing, far_m = sighting(OP_A, near)
+    b_bearing, b_m = sighting(OP_B, near)
+    observations_record_batch(
+        actor=operator,
+        items=[
+            make_obs(bearing_deg=round(far_bearing, 1), distance_m=round(far_m)),
+            make_obs(
+                observer_post="op-b",
+                bearing_deg=round(b_bearing, 1),
+                distance_m=round(b_m),
+                observed_at=_at(1),
+            ),
+        ],
+    )
+    grouper.group_pending()
+    alert = Alert.objects.get()
+    assert alert.kind == "proximity"
+    assert alert.incident == Incident.objects.get()
+    assert alert.details["target_code"] == "V-1"
+    # The nearest of the incident's reports speaks for it.
+    nearest = min(Observation.objects.all(), key=lambda o: GEOD.inv(o.lon, o.lat, 46.40, 39.62)[2])
+    assert alert.observation_id == nearest.pk
 
 
 @pytest.mark.django_db(transaction=True)

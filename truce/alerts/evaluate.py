@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Max, Q
 
 from truce.alerts.models import Alert, AlertRule, RuleKind
@@ -46,6 +47,11 @@ class Candidate:
 
 def _key(rule: AlertRule, *parts: object) -> str:
     return ":".join([rule.kind, str(rule.public_id), *(str(p) for p in parts)])
+
+
+def dedup_key(rule: AlertRule, subject: str) -> str:
+    """The key of a casualty or proximity alert about one subject ("incident:<id>")."""
+    return _key(rule, subject)
 
 
 def _in_zone(rule: AlertRule, zone_id: int | None) -> bool:
@@ -284,27 +290,9 @@ def threshold(rule: AlertRule, observations: Sequence[Observation]) -> list[Cand
     candidates: list[Candidate] = []
     for zone_id, times in by_zone.items():
         new = sorted(times)
-        zone_q = Q(zone__isnull=True) if zone_id is None else Q(zone_id=zone_id)
-        earlier = sorted(
-            Alert.objects.filter(
-                zone_q,
-                rule=rule,
-                condition_at__gte=new[0] - 2 * width,
-                condition_at__lte=new[-1] + 2 * width,
-            ).values_list("condition_at", flat=True)
-        )
+        earlier = _earlier_alerts(rule, zone_id, new[0] - 2 * width, new[-1] + 2 * width)
         for low, high in _spans(new, width):
-            stamps = list(
-                Observation.objects.filter(
-                    zone_q,
-                    type__in=types,
-                    observed_at__gte=low,
-                    observed_at__lte=high,
-                    is_deleted=False,
-                )
-                .order_by("observed_at")
-                .values_list("observed_at", flat=True)
-            )
+            stamps = _stamps(zone_id, types, low, high)
             for first, reached, held in _bursts(stamps, new, count, width):
                 if any(abs(reached - other) < width for other in earlier):
                     continue
@@ -327,6 +315,62 @@ def threshold(rule: AlertRule, observations: Sequence[Observation]) -> list[Cand
                     )
                 )
     return candidates
+
+
+# Plain SQL for the threshold's two reads: they run on every ingest, where the
+# ORM's compiling of a query costs more than the indexed read itself.
+
+
+def _zone_clause(zone_id: int | None) -> tuple[str, list[Any]]:
+    q = connection.ops.quote_name
+    if zone_id is None:
+        return f"{q('zone_id')} IS NULL", []
+    return f"{q('zone_id')} = %s", [zone_id]
+
+
+def _moments(rows: list[tuple[Any, ...]]) -> list[dt.datetime]:
+    # SQLite gives naive UTC text; PostgreSQL aware datetimes.
+    out = []
+    for (value,) in rows:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        out.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return out
+
+
+def _at(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _earlier_alerts(
+    rule: AlertRule, zone_id: int | None, low: dt.datetime, high: dt.datetime
+) -> list[dt.datetime]:
+    q = connection.ops.quote_name
+    zone, params = _zone_clause(zone_id)
+    sql = (
+        f"SELECT {q('condition_at')} FROM {q(Alert._meta.db_table)} "  # noqa: S608
+        f"WHERE {zone} AND {q('rule_id')} = %s AND {q('condition_at')} >= %s "
+        f"AND {q('condition_at')} <= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, rule.pk, _at(low), _at(high)])
+        return sorted(_moments(cursor.fetchall()))
+
+
+def _stamps(
+    zone_id: int | None, types: list[str], low: dt.datetime, high: dt.datetime
+) -> list[dt.datetime]:
+    q = connection.ops.quote_name
+    zone, params = _zone_clause(zone_id)
+    marks = ", ".join(["%s"] * len(types))
+    sql = (
+        f"SELECT {q('observed_at')} FROM {q(Observation._meta.db_table)} "  # noqa: S608
+        f"WHERE {zone} AND {q('type')} IN ({marks}) AND {q('observed_at')} >= %s "
+        f"AND {q('observed_at')} <= %s AND NOT {q('is_deleted')} ORDER BY {q('observed_at')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *types, _at(low), _at(high)])
+        return _moments(cursor.fetchall())
 
 
 # --- silent observation posts ------------------------------------------------------------------

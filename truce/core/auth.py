@@ -15,6 +15,7 @@ from ninja.utils import check_csrf
 from truce.core.errors import PermissionDenied
 from truce.core.models import ApiToken, User
 from truce.core.services import TOKEN_PREFIX, hash_token
+from truce.ledger.cache import RecordsCache
 from truce.lib.time import utcnow
 
 # Writing last_used_at on every call would turn each read into a write;
@@ -40,16 +41,37 @@ class BearerTokenAuth(HttpBearer):
         # session: a machine that sent credentials must learn they are wrong.
         if not token.startswith(TOKEN_PREFIX):
             raise TokenRejected()
-        row = (
-            ApiToken.objects.select_related("user", "user__party")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True)
-            .first()
-        )
+        row = _live_tokens.get().get(hash_token(token))
         if row is None or not row.user.is_active:
             raise TokenRejected()
         _touch(row)
         request.user = row.user
         return row.user
+
+
+def _all_live_tokens() -> dict[str, ApiToken]:
+    tokens = list(
+        ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).select_related(
+            "user", "user__party"
+        )
+    )
+    roles: dict[int, set[str]] = {}
+    for user_id, code in User.roles.through.objects.filter(
+        user_id__in={t.user_id for t in tokens}
+    ).values_list("user_id", "role__code"):
+        roles.setdefault(user_id, set()).add(code)
+    for token in tokens:
+        token.user._role_codes = roles.get(token.user_id, set())
+    return {token.key_hash: token for token in tokens}
+
+
+# Every API call names its token: the live ones, with their users, parties and
+# roles, are kept per process until a token, user or party is written (each
+# a ledger entry), and for at most TOKEN_CACHE_SECONDS even without one.
+TOKEN_CACHE_SECONDS = 30.0
+_live_tokens: RecordsCache[dict[str, ApiToken]] = RecordsCache(
+    ["core.apitoken", "core.user", "core.party"], _all_live_tokens, TOKEN_CACHE_SECONDS
+)
 
 
 def _touch(token: ApiToken) -> None:
@@ -60,6 +82,7 @@ def _touch(token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)
+    token.last_used_at = now  # the cached copy too, or every call would try again
 
 
 class SessionCsrfAuth(APIKeyCookie):

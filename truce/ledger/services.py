@@ -41,9 +41,7 @@ def ledger_append(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_append must run inside the write's transaction")
-    head = LedgerHead.objects.select_for_update().filter(id=1).first()
-    if head is None:
-        head = LedgerHead.objects.create(id=1, seq=0, entry_hash=GENESIS_HASH)
+    head = ledger_lock()
     seq = head.seq + 1
     recorded_at = utcnow()
     payload_text = canonical_json(payload)
@@ -71,7 +69,7 @@ def ledger_append(
         prev_hash=head.entry_hash,
         entry_hash=digest,
     )
-    LedgerHead.objects.filter(id=1).update(seq=seq, entry_hash=digest)
+    _move_head(seq, digest)
     _advance_type_heads({record_type: (seq, digest)})
     return entry
 
@@ -94,14 +92,40 @@ def ledger_lock() -> LedgerHead:
 
     A service that writes many rows takes it first, so that concurrent
     writers queue at one place (and idempotency checks made after it see
-    every earlier commit) instead of meeting half-way.
+    every earlier commit) instead of meeting half-way. (SQLite's writers
+    already hold the database's write lock from BEGIN IMMEDIATE; PostgreSQL's
+    wait here on the row.) Plain SQL: every write comes here first.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_lock must run inside the write's transaction")
-    head = LedgerHead.objects.select_for_update().filter(id=1).first()
-    if head is None:
-        head = LedgerHead.objects.create(id=1, seq=0, entry_hash=GENESIS_HASH)
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql())
+        row = cursor.fetchone()
+    if row is None:
+        return LedgerHead.objects.create(id=1, seq=0, entry_hash=GENESIS_HASH)
+    head = LedgerHead(id=1, seq=int(row[0]), entry_hash=row[1])
+    head._state.adding = False
     return head
+
+
+def _lock_sql() -> str:
+    """The head's SELECT, with FOR UPDATE where the database locks rows (not SQLite)."""
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {q('seq')}, {q('entry_hash')} FROM {q(LedgerHead._meta.db_table)} "  # noqa: S608
+        f"WHERE {q('id')} = 1"
+    )
+    return sql + " FOR UPDATE" if connection.features.has_select_for_update else sql
+
+
+def _move_head(seq: int, entry_hash: str) -> None:
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q(LedgerHead._meta.db_table)} SET {q('seq')} = %s, "  # noqa: S608
+            f"{q('entry_hash')} = %s WHERE {q('id')} = 1",
+            [seq, entry_hash],
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +217,7 @@ def ledger_append_many(
             f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
             rows,
         )
-    LedgerHead.objects.filter(id=1).update(seq=seq, entry_hash=prev)
+    _move_head(seq, prev)
     # rows are in seq order: each type's last row wins.
     _advance_type_heads({row[4]: (row[0], row[9]) for row in rows})
     return seq

@@ -13,6 +13,8 @@ SUPPORTED_ENGINES = {
     "django.db.backends.sqlite3",
     "django.db.backends.postgresql",
 }
+# Django's SQLite backend with Truce's writer queue (truce/lib/sqlite/base.py).
+SQLITE_ENGINE = "truce.lib.sqlite"
 
 # WAL lets readers run beside the single writer; synchronous=FULL makes a
 # commit durable across power loss, which the ledger's promise depends on.
@@ -28,7 +30,7 @@ def sqlite_database(path: Path) -> dict[str, Any]:
     # The embedded default must work on a fresh machine: make its folder.
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": str(path),
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue
         # instead of failing half-way with "database is locked".

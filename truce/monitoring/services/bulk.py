@@ -169,6 +169,12 @@ def insert_returning_ids(objs: Sequence[models.Model], rows: list[list[Any]] | N
             obj._state.db = connection.alias
 
 
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run one statement (%s placeholders) on the current connection; all its rows."""
+    connection.ensure_connection()
+    return _execute_returning(sql, list(params))
+
+
 def _execute_returning(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     if connection.vendor == "sqlite":
         # Django's SQLite cursor rewrites every %s with a regex: slow for a statement

@@ -35,14 +35,14 @@ import numpy as np
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from truce.alerts import hooks, proximity
-from truce.alerts.models import RuleKind
+from truce.alerts import evaluate, hooks, proximity
+from truce.alerts.models import Alert, RuleKind
 from truce.ledger.selectors import type_heads
 from truce.ledger.services import ledger_append_many, ledger_lock
 from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services import joining
 from truce.monitoring.services.places import PLACE_TYPES, places_now
-from truce.monitoring.services.table import CHUNK_IDS, member_rows
+from truce.monitoring.services.table import CHUNK_IDS, TYPE_CODE, member_rows
 
 logger = logging.getLogger("truce.grouper")
 
@@ -114,67 +114,127 @@ def _plan(limit: int) -> _Round | None:
 def _plan_alerts(
     plan: joining.JoinPlan, ids: list[int], heads: dict[str, Any]
 ) -> tuple[list[Observation], list[int], hooks.ObservationAlertPlan | None]:
-    """The casualty and proximity rules, and the few observations they may concern.
+    """The casualty and proximity rules, and the few observations that may raise one.
 
-    Only observations with casualties, or with a position near one of the
-    rules' targets, can raise such an alert: those are loaded as objects (the
-    alerts name them); the round's other rows stay columns.
+    The rules raise one alert per event: per rule and incident, only the
+    report nearest a target (or, for casualties, those reporting any) can
+    speak for it, and none once the incident has its alert. That is decided
+    on the round's columns; only the surviving rows are loaded as objects (the
+    alerts name them) and evaluated by the rules themselves (truce.alerts).
     """
     rules = hooks.services.active_rules(EVENT_KINDS, heads)
     if not rules:
         return [], [], None
     fresh = plan.fresh
-    maybe = np.zeros(len(fresh), bool)
-    if any(r.kind == RuleKind.CASUALTY for r in rules):
-        maybe |= (fresh.killed + fresh.injured) > 0
-    located = np.isfinite(fresh.lon) & np.isfinite(fresh.lat)
+    incidents = plan.settled.incidents
+    subject = [f"incident:{_public_id(incidents[k])}" for k in plan.group_fresh.tolist()]
+    wanted: dict[str, set[int]] = {}  # dedup key -> rows that may speak for it
+    distances: dict[int, dict[int, tuple[Any, Any]]] = {}  # rule -> row -> (position, hit)
     for rule in rules:
-        if rule.kind != RuleKind.PROXIMITY or not located.any():
+        rows = np.flatnonzero(_in_zone(rule, fresh.zone))
+        if rule.kind == RuleKind.CASUALTY:
+            # Every military and civilian casualty: a superset for civilian-only rules.
+            least = int(rule.params.get("min_casualties", 1))
+            rows = rows[(fresh.killed[rows] + fresh.injured[rows]) >= least]
+            for row in rows.tolist():
+                wanted.setdefault(evaluate.dedup_key(rule, subject[row]), set()).add(row)
             continue
-        index = proximity.target_index(*hooks.target_key(rule.params), heads=heads)
-        if index is None:
-            continue
-        where = np.flatnonzero(located)
-        positions = list(zip(fresh.lon[where].tolist(), fresh.lat[where].tolist(), strict=True))
-        distance_m = float(rule.params["distance_km"]) * 1000.0
-        hits = index.nearest_within(positions, distance_m)
-        maybe[where[[h is not None for h in hits]]] = True
-    rows = np.flatnonzero(maybe).tolist()
-    if not rows:
+        nearest = _proximity_hits(rule, fresh, rows, heads)
+        distances[rule.pk] = nearest
+        best: dict[str, int] = {}
+        for row, (_position, hit) in nearest.items():
+            held = best.get(subject[row])
+            if held is None or hit.distance_m < nearest[held][1].distance_m:
+                best[subject[row]] = row
+        for key_subject, row in best.items():
+            wanted.setdefault(evaluate.dedup_key(rule, key_subject), set()).add(row)
+    if not wanted:
+        return [], [], None
+    raised = set(
+        Alert.objects.filter(dedup_key__in=list(wanted)).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    rows_needed = sorted({row for key, rows in wanted.items() if key not in raised for row in rows})
+    if not rows_needed:
         return [], [], None
     loaded = Observation.objects.select_related("observer_post", "zone").defer(
         "zone__geometry", "observer_post__geometry"
     )
-    by_id = {o.pk: o for o in loaded.filter(id__in=[ids[r] for r in rows])}
-    observations = [by_id[ids[r]] for r in rows]
-    return (
-        observations,
-        rows,
-        hooks.plan_observation_alerts(observations, heads, kinds=EVENT_KINDS),
-    )
+    by_id = {o.pk: o for o in loaded.filter(id__in=[ids[r] for r in rows_needed])}
+    observations = [by_id[ids[r]] for r in rows_needed]
+    alert_plan = hooks.ObservationAlertPlan(rules=rules)
+    for rule in rules:
+        if rule.kind == RuleKind.PROXIMITY:
+            nearest = distances[rule.pk]
+            alert_plan.hits[rule.pk] = [
+                (o, *nearest[r])
+                for o, r in zip(observations, rows_needed, strict=True)
+                if r in nearest
+            ]
+    return observations, rows_needed, alert_plan
 
 
-def _unchanged(ids: Sequence[int], incidents_before: Any) -> bool:
-    """Nothing that the plan read has been written since (checked under the lock)."""
-    if type_heads([INCIDENT_TYPE])[INCIDENT_TYPE] != incidents_before:
-        return False
-    still = 0
-    for start in range(0, len(ids), CHUNK_IDS):
-        chunk = list(ids[start : start + CHUNK_IDS])
-        still += Observation.objects.filter(
-            id__in=chunk, incident__isnull=True, is_deleted=False
-        ).count()
-    return still == len(ids)
+def _public_id(incident: Incident | int) -> str:
+    assert isinstance(incident, Incident)  # joining gives every target as an object
+    return str(incident.public_id)
+
+
+def _in_zone(rule: Any, zones: Any) -> Any:
+    return np.ones(len(zones), bool) if rule.zone_id is None else zones == rule.zone_id
+
+
+def _proximity_hits(
+    rule: Any, fresh: Any, rows: Any, heads: dict[str, Any]
+) -> dict[int, tuple[Any, Any]]:
+    """Row -> ((lon, lat), hit) for the rows within the rule's distance of its targets."""
+    index = proximity.target_index(*hooks.target_key(rule.params), heads=heads)
+    if index is None:
+        return {}
+    types = rule.params.get("types") or []
+    if types:
+        codes = [TYPE_CODE[t] for t in types if t in TYPE_CODE]
+        rows = rows[np.isin(fresh.type[rows], codes)]
+    rows = rows[np.isfinite(fresh.lon[rows]) & np.isfinite(fresh.lat[rows])]
+    positions = list(zip(fresh.lon[rows].tolist(), fresh.lat[rows].tolist(), strict=True))
+    hits = index.nearest_within(positions, float(rule.params["distance_km"]) * 1000.0)
+    return {
+        row: (position, hit)
+        for row, position, hit in zip(rows.tolist(), positions, hits, strict=True)
+        if hit is not None
+    }
+
+
+class _Stale(Exception):
+    """A pending observation was grouped or removed after the plan read it."""
 
 
 def _link(ids: Sequence[int], incidents: Sequence[Incident]) -> None:
+    """Point each observation at its incident, if it is still pending (else _Stale)."""
     q = connection.ops.quote_name
     sql = (
         f"UPDATE {q(Observation._meta.db_table)} SET {q('incident_id')} = %s "  # noqa: S608
-        f"WHERE {q('id')} = %s"
+        f"WHERE {q('id')} = %s AND {q('incident_id')} IS NULL AND NOT {q('is_deleted')}"
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(i.pk, o) for o, i in zip(ids, incidents, strict=True)])
+        linked = cursor.rowcount
+    if linked != len(ids):
+        raise _Stale(f"{len(ids) - linked} of {len(ids)} observations changed meanwhile")
+
+
+def _apply(planned: _Round, head: Any) -> None:
+    joined = joining.apply_join(planned.plan)
+    _link(planned.ids, joined.incident_of_fresh)
+    ledger_append_many(actor=None, entries=joined.entries, head=head)
+    for observation, row in zip(planned.alerts, planned.alert_rows, strict=True):
+        observation.incident = joined.incident_of_fresh[row]
+    if planned.alert_plan is not None:
+        hooks.observations_recorded(
+            planned.alerts, actor=None, plan=planned.alert_plan, kinds=EVENT_KINDS
+        )
+    for incident, previous in joined.changed:
+        hooks.incident_changed(incident, actor=None, previous_status=previous)
 
 
 def group_pending(*, limit: int = ROUND_LIMIT) -> int:
@@ -189,21 +249,18 @@ def group_pending(*, limit: int = ROUND_LIMIT) -> int:
         return 0
     with transaction.atomic():
         head = ledger_lock()
-        if not _unchanged(planned.ids, before):
-            planned = _plan(limit)
-            if planned is None:
-                return 0
-        joined = joining.apply_join(planned.plan)
-        _link(planned.ids, joined.incident_of_fresh)
-        ledger_append_many(actor=None, entries=joined.entries, head=head)
-        for observation, row in zip(planned.alerts, planned.alert_rows, strict=True):
-            observation.incident = joined.incident_of_fresh[row]
-        if planned.alert_plan is not None:
-            hooks.observations_recorded(
-                planned.alerts, actor=None, plan=planned.alert_plan, kinds=EVENT_KINDS
-            )
-        for incident, previous in joined.changed:
-            hooks.incident_changed(incident, actor=None, previous_status=previous)
+        if type_heads([INCIDENT_TYPE])[INCIDENT_TYPE] == before:
+            try:
+                with transaction.atomic():  # a savepoint: a stale plan leaves nothing
+                    _apply(planned, head)
+                return len(planned.ids)
+            except _Stale:
+                pass
+        # Something the plan read has changed: plan again, now under the lock.
+        planned = _plan(limit)
+        if planned is None:
+            return 0
+        _apply(planned, ledger_lock())
     return len(planned.ids)
 
 

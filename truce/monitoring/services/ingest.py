@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from truce.alerts import evaluate, hooks
 from truce.alerts.models import RuleKind
@@ -48,7 +48,7 @@ from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
 from truce.monitoring.models import Observation
 from truce.monitoring.services import grouper, joining
-from truce.monitoring.services.bulk import InsertRows, Maker, insert_returning_ids
+from truce.monitoring.services.bulk import InsertRows, Maker, fetch_all, insert_returning_ids
 from truce.monitoring.services.payloads import PayloadBuilder
 from truce.monitoring.services.places import PLACE_TYPES, Places, places_now
 from truce.monitoring.services.positions import event_positions
@@ -256,11 +256,7 @@ def _existing(keys: list[uuid.UUID]) -> dict[uuid.UUID, Observation]:
     """Stored observations with these client UUIDs (a light query first: resends are rare)."""
     if not keys:
         return {}
-    found = list(
-        Observation.objects.filter(client_uuid__in=keys).values_list(
-            "pk", "client_uuid", "content_sha256", "reporting_party_id"
-        )
-    )
+    found = fetch_all(_ids_by_client_uuid(len(keys)), [_uuid_db(k) for k in keys])
     if not found:
         return {}
     rows = (
@@ -270,6 +266,23 @@ def _existing(keys: list[uuid.UUID]) -> dict[uuid.UUID, Observation]:
         .defer("zone__geometry", "observer_post__geometry")
     )
     return {o.client_uuid: o for o in rows}
+
+
+_uuid_field = Observation._meta.get_field("client_uuid")
+
+
+def _uuid_db(value: uuid.UUID) -> Any:
+    return _uuid_field.get_db_prep_value(value, connection)
+
+
+def _ids_by_client_uuid(n: int) -> str:
+    # Plain SQL: on the path of every ingest, single or batch; an IN list of n.
+    q = connection.ops.quote_name
+    marks = ", ".join(["%s"] * n)
+    return (
+        f"SELECT {q('id')} FROM {q(Observation._meta.db_table)} "  # noqa: S608
+        f"WHERE {q('client_uuid')} IN ({marks})"
+    )
 
 
 def _build(actor: User, items: Sequence[CleanItem], places: Places) -> list[Observation]:
