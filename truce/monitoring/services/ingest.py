@@ -16,11 +16,14 @@ queue here, so the idempotency check sees every earlier commit):
 3. look up the client UUIDs already stored: a resend answers with the first
    observation, a clash is refused;
 4. group the new observations with each other and with recent ones into
-   incidents, and fix each touched incident's position;
+   incidents, and fix each touched incident's position (inline grouping;
+   in the background, grouper.py does this after the commit);
 5. insert incidents and observations in bulk, chain one ledger entry per
    observation and per created or changed incident, and add to the daily
    count rollups (one upsert per distinct key);
-6. tell the alerting side (truce.alerts.hooks), still inside the transaction.
+6. tell the alerting side (truce.alerts.hooks), still inside the transaction
+   (in the background only the threshold rules: the grouper raises the
+   per-event ones once the incidents exist).
 
 Nothing is written before phase 3, so a refused item leaves no trace.
 """
