@@ -82,6 +82,26 @@ def _count(con: Any, table: str) -> int:
     return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
+def _drained(db: Any, timeout: float = 600.0) -> float:
+    """Seconds until no observation waits for its incident (the grouper has caught up)."""
+    import sqlite3
+
+    started = time.perf_counter()
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        while time.perf_counter() - started < timeout:
+            pending = con.execute(
+                "SELECT count(*) FROM monitoring_observation "
+                "WHERE incident_id IS NULL AND is_deleted = 0"
+            ).fetchone()[0]
+            if not pending:
+                return time.perf_counter() - started
+            time.sleep(0.05)
+    finally:
+        con.close()
+    raise RuntimeError(f"the grouper had not caught up after {timeout:.0f} s")
+
+
 def _post_all(
     port: int, token: str, bodies: list[bytes], clients: int, latencies: list[float]
 ) -> float:
@@ -169,7 +189,9 @@ def main(argv: list[str] | None = None) -> None:
         con.close()
         spy = PySpy(server.pid, args.work / "batch_ingest.pyspy.txt") if args.profile else None
         one_seconds = _post_all(server.port, token, bodies[:half], 1, latencies)
+        one_drain = _drained(api_dir / DB_NAME)
         many_seconds = _post_all(server.port, token, bodies[half:], args.clients, latencies)
+        many_drain = _drained(api_dir / DB_NAME)
         if spy is not None:
             stacks = spy.stop()
             if stacks is not None:
@@ -255,6 +277,17 @@ def main(argv: list[str] | None = None) -> None:
         f"{fmt_rate(many_rate)} ({many_seconds:.2f} s)",
     )
     result.figure("API, one client", f"{fmt_rate(one_rate)} ({one_seconds:.2f} s)")
+    many_end = (len(items) - half * batch) / (many_seconds + many_drain)
+    one_end = half * batch / (one_seconds + one_drain)
+    result.figure(
+        "grouper caught up after the last batch",
+        f"{many_drain:.2f} s ({args.clients} clients), {one_drain:.2f} s (one client)",
+    )
+    result.figure(
+        "ingest and grouping, end to end",
+        f"{fmt_rate(many_end)} ({args.clients} clients), {fmt_rate(one_end)} (one client): "
+        "first post to the last observation in its incident",
+    )
     result.figure("raw executemany", f"{fmt_rate(raw_rate)} ({raw_seconds:.2f} s)")
     result.figure(f"ratio API ({args.clients} clients) / raw", f"{ratio:.1%}")
     result.figure("ratio API (one client) / raw", f"{one_rate / raw_rate:.1%}")
@@ -280,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     result.raw = {
         "api_rows_per_s": api_rate,
         "api_one_client_rows_per_s": one_rate,
+        "grouped_end_to_end_rows_per_s": many_end,
+        "grouper_drain_s": many_drain,
         "raw_rows_per_s": raw_rate,
         "ratio": ratio,
         "api_seconds": api_seconds,
