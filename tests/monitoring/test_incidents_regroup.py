@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
@@ -162,6 +163,18 @@ def test_each_new_incident_is_recorded_as_its_record_reads(
         # Stored exactly as the ORM stores times: its first observation matches it.
         assert incident.observations.filter(observed_at=F("incident__started_at")).exists()
         assert Incident.objects.filter(started_at=incident.started_at, pk=incident.pk).exists()
+        if connection.vendor == "sqlite":
+            # Raw readers (the map) see the text the ORM would have written.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT CAST(geometry AS text), CAST(started_at AS text) "
+                    "FROM monitoring_incident WHERE id = %s",
+                    [incident.pk],
+                )
+                geometry, started = cursor.fetchone()
+            field = Incident._meta.get_field("geometry")
+            assert geometry == field.get_db_prep_save(incident.geometry, connection)
+            assert started == str(incident.started_at.replace(tzinfo=None))
     assert ledger_verify().ok
 
 
