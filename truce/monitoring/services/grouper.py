@@ -42,7 +42,7 @@ from truce.ledger.services import ledger_append_many, ledger_lock
 from truce.monitoring.models import Incident, Observation
 from truce.monitoring.services import joining
 from truce.monitoring.services.places import PLACE_TYPES, places_now
-from truce.monitoring.services.table import CHUNK_IDS, TYPE_CODE, member_rows
+from truce.monitoring.services.table import TYPE_CODE, chunks, in_list, member_rows_where
 
 logger = logging.getLogger("truce.grouper")
 
@@ -93,10 +93,10 @@ def _pending(limit: int) -> tuple[list[int], list[Any]]:
 
 
 def _fresh_rows(ids: list[int]) -> list[tuple[Any, ...]]:
+    q = connection.ops.quote_name
     by_id: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(ids), CHUNK_IDS):
-        chunk = ids[start : start + CHUNK_IDS]
-        for row in member_rows(Observation.objects.filter(id__in=chunk)):
+    for part in chunks(ids):
+        for row in member_rows_where(f"o.{q('id')} IN ({in_list(len(part))})", part):
             by_id[row[0]] = row
     return [by_id[i] for i in ids]
 
@@ -151,9 +151,7 @@ def _plan_alerts(
     if not wanted:
         return [], [], None
     raised = set(
-        Alert.objects.filter(dedup_key__in=list(wanted)).values_list(
-            "dedup_key", flat=True
-        )
+        Alert.objects.filter(dedup_key__in=list(wanted)).values_list("dedup_key", flat=True)
     )
     rows_needed = sorted({row for key, rows in wanted.items() if key not in raised for row in rows})
     if not rows_needed:

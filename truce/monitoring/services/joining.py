@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connection
 
 from truce.core.models import User
 from truce.ledger.services import PendingEntry
-from truce.monitoring.models import Incident, Observation
+from truce.monitoring.models import Incident
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.places import Places
 from truce.monitoring.services.settle import (
@@ -31,7 +32,14 @@ from truce.monitoring.services.settle import (
     save_settled,
     settle,
 )
-from truce.monitoring.services.table import ObsTable, leader_rows, member_rows
+from truce.monitoring.services.table import (
+    ObsTable,
+    chunks,
+    in_list,
+    incident_join,
+    leader_rows,
+    member_rows_where,
+)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -39,18 +47,24 @@ IntArray = npt.NDArray[np.int64]
 def context_rows(times: Sequence[dt.datetime], window: dt.timedelta) -> list[tuple[Any, ...]]:
     """Grouped observations near these times that new ones may join (incidents not
     grouped by hand), and the leaders of their incidents."""
-    rows = member_rows(
-        Observation.objects.filter(
-            observed_at__gte=min(times) - window,
-            observed_at__lte=max(times) + window,
-            is_deleted=False,
-            incident__isnull=False,
-            incident__is_deleted=False,
-            incident__grouped_by_hand=False,
-        )
+    q = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value
+    rows = member_rows_where(
+        f"o.{q('observed_at')} >= %s AND o.{q('observed_at')} <= %s AND NOT o.{q('is_deleted')} "
+        f"AND NOT i.{q('is_deleted')} AND NOT i.{q('grouped_by_hand')}",
+        [at(min(times) - window), at(max(times) + window)],
+        join=incident_join(),
     )
     incidents = sorted({r[-1] for r in rows})
     return rows + leader_rows(incidents, {r[0] for r in rows})
+
+
+def _members_of(incident_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    q = connection.ops.quote_name
+    rows = []
+    for part in chunks(incident_ids):
+        rows += member_rows_where(f"o.{q('incident_id')} IN ({in_list(len(part))})", part)
+    return rows
 
 
 @dataclass
@@ -95,10 +109,7 @@ def plan_join(
     touched = sorted({int(i) for i in joined if i})
     incidents = list(incidents_to_write().filter(pk__in=touched))
     slot = {incident.pk: k for k, incident in enumerate(incidents)}
-    members = ObsTable.from_rows(
-        member_rows(Observation.objects.filter(incident_id__in=touched)),
-        keys,
-    )
+    members = ObsTable.from_rows(_members_of(touched), keys)
     group_members = np.array([slot[int(i)] for i in members.incident], np.int64)
     group_fresh = len(incidents) + plan.new_group[len(context) :]
     for row, incident_id in enumerate(joined.tolist()):
