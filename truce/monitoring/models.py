@@ -154,22 +154,33 @@ class Observation(GeoRecord):
         max_length=64, help_text="Canonical hash of what was sent, to tell a resend from a clash."
     )
     observed_at = models.DateTimeField(db_index=True)
+    # Counted through the rollups, read back only: no index of its own.
     window = models.DateField(
-        db_index=True, help_text="Mission day (evening to evening) the observation falls in."
+        help_text="Mission day (evening to evening) the observation falls in."
     )
     observer_kind = models.CharField(max_length=20, choices=ObserverKind.choices)
+    # Indexed by (observer_post, observed_at) below, which also serves lookups by post.
     observer_post = models.ForeignKey(
-        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="observations"
+        Facility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="observations",
+        db_index=False,
     )
     observer_label = models.CharField(
         max_length=100, blank=True, help_text="Patrol call sign, drone or camera id."
     )
     observer_lon = models.FloatField(null=True, blank=True)
     observer_lat = models.FloatField(null=True, blank=True)
+    # Never filtered on, and users and parties are deactivated, never deleted: an
+    # index on either would only cost every insert (see Meta below).
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    reporting_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    reporting_party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     type = models.CharField(max_length=40, choices=ObservationType.choices)
     count = models.PositiveIntegerField(default=1)
     weapon_type = models.CharField(max_length=100, blank=True)
@@ -189,8 +200,14 @@ class Observation(GeoRecord):
     injured_military = models.PositiveIntegerField(default=0)
     injured_civilian = models.PositiveIntegerField(default=0)
     text = models.TextField(blank=True)
+    # Indexed by (zone, type, observed_at) below.
     zone = models.ForeignKey(
-        Zone, on_delete=models.PROTECT, null=True, blank=True, related_name="observations"
+        Zone,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="observations",
+        db_index=False,
     )
     incident = models.ForeignKey(
         Incident,
@@ -200,17 +217,44 @@ class Observation(GeoRecord):
         related_name="observations",
     )
 
+    # Record's bookkeeping columns without the indexes Record gives them: every
+    # query of observations wants the live ones (nearly all rows), nothing looks
+    # observations up by who wrote them, and users are never deleted. On the
+    # busiest table each index is a page written on every insert.
+    is_deleted = models.BooleanField(default=False, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+
     # Grouping is the incident's business: its ledger entries list its
     # observations, so moving an observation between incidents (automatic
     # regrouping, a merge, a split) does not rewrite what the observer saw.
     LEDGER_EXCLUDE = GeoRecord.LEDGER_EXCLUDE | {"incident"}
 
     class Meta:
+        # Every index is written on every insert (a single report's commit is
+        # mostly index pages), so each of these serves a query that runs:
+        # the thresholds and zone filters, a post's page, the map by time;
+        # incident (the foreign key's own) the grouping and an incident's page.
         ordering = ["-observed_at"]
         indexes = [
             models.Index(fields=["zone", "type", "observed_at"]),
             models.Index(fields=["observer_post", "observed_at"]),
-            models.Index(fields=["incident"]),
         ]
 
     def __str__(self) -> str:
