@@ -162,3 +162,19 @@ def test_type_heads_follow_every_append(places):
     assert heads == {"test.thing": entries["c"], "test.other": entries["d"]}
     assert heads["test.other"][0] == last
     assert ledger_verify().ok
+
+
+def test_a_head_passed_to_append_many_follows_the_chain(places):
+    from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
+
+    with transaction.atomic():
+        head = ledger_lock()
+        ledger_append_many(
+            actor=None, entries=[PendingEntry("create", "t.a", "1", 1, {})], head=head
+        )
+        # Another append in the same transaction with the same head object.
+        ledger_append_many(
+            actor=None, entries=[PendingEntry("create", "t.a", "2", 1, {})], head=head
+        )
+    assert LedgerHead.objects.get(id=1).seq == head.seq
+    assert ledger_verify().ok

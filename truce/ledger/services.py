@@ -218,6 +218,8 @@ def ledger_append_many(
             rows,
         )
     _move_head(seq, prev)
+    # The caller's head stays true, so a later append in this transaction chains on.
+    head.seq, head.entry_hash = seq, prev
     # rows are in seq order: each type's last row wins.
     _advance_type_heads({row[4]: (row[0], row[9]) for row in rows})
     return seq

@@ -50,7 +50,7 @@ from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.canonical import canonical_json
 from truce.lib.time import utcnow
 from truce.monitoring.models import Observation
-from truce.monitoring.services import grouper, joining
+from truce.monitoring.services import group_commit, grouper, joining
 from truce.monitoring.services.bulk import InsertRows, Maker, fetch_all, insert_returning_ids
 from truce.monitoring.services.payloads import PayloadBuilder
 from truce.monitoring.services.places import PLACE_TYPES, Places, places_now
@@ -69,6 +69,7 @@ from truce.monitoring.services.validation import (
 )
 
 MAX_BATCH = 1000
+_committer = group_commit.GroupCommitter()
 OBSERVATION_TYPE = Observation.ledger_type()
 _payload = PayloadBuilder(Observation)
 _make = Maker(Observation)
@@ -107,9 +108,24 @@ def observation_record(*, actor: User, data: Mapping[str, Any]) -> RecordResult:
     """Record one observation; a resend with the same client_uuid and content is harmless.
 
     Raises InvalidInput naming the field, or Conflict(field="client_uuid") when
-    the UUID was already used for different content.
+    the UUID was already used for different content. Where grouping is done
+    in the background, reports arriving together share one transaction
+    (group_commit.py), each with the answer it would get alone.
     """
+    if grouper.in_background():
+        _check_reporter(actor)
+        return _committer.record(actor, data)
     return _ingest(actor, [data], single=True)[0]
+
+
+def prepare_reports(actor: User, items: Sequence[Any]) -> Any:
+    """Phase one for a batch of one reporter's items (group commit): BatchInvalid if any is bad."""
+    return _prepare(actor, items, single=False)
+
+
+def commit_reports(actor: User, prepared: Any, head: LedgerHead) -> list[RecordResult]:
+    """Phase two, in the caller's transaction after ledger_lock(): BatchInvalid for clashes."""
+    return _commit(actor, prepared, head, single=False)
 
 
 def observations_record_batch(
@@ -131,8 +147,16 @@ def observations_record_batch(
     return _ingest(actor, items, single=False)
 
 
+_CLASH = "was already used for a different observation"
+
+
 def _conflict_message(client_uuid: uuid.UUID) -> str:
-    return f"client_uuid {client_uuid} was already used for a different observation"
+    return f"client_uuid {client_uuid} {_CLASH}"
+
+
+def is_clash(error: Mapping[str, Any]) -> bool:
+    """Whether a BatchInvalid item is a client UUID already used for other content."""
+    return error.get("field") == "client_uuid" and str(error.get("message", "")).endswith(_CLASH)
 
 
 @dataclass
@@ -221,9 +245,13 @@ def _clashes(
     return errors
 
 
-def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
+def _check_reporter(actor: User | None) -> None:
     if actor is None or not actor.is_authenticated or not actor.is_active:
         raise PermissionDenied("observations are reported by signed-in users")
+
+
+def _ingest(actor: User, items: Sequence[Any], *, single: bool) -> list[RecordResult]:
+    _check_reporter(actor)
     prepared = _prepare(actor, items, single=single)
     with transaction.atomic():
         head = ledger_lock()
@@ -302,9 +330,13 @@ def _build(actor: User, items: Sequence[CleanItem], places: Places) -> list[Obse
     )
     zones = places.zones
     # The post's zone if it has one, else the zone of the event (or the observer).
-    lon_any = np.where(np.isfinite(where.lon), where.lon, np.array(olon, dtype=float))
-    lat_any = np.where(np.isfinite(where.lat), where.lat, np.array(olat, dtype=float))
-    zone_ids = zones.zones_at(lon_any, lat_any)
+    # Only reports whose post has no zone need a lookup (an OP's report is its post's).
+    zone_ids = np.zeros(len(items), np.int64)
+    lookup = np.array([not (c.post and c.post.zone_id) for c in items], bool)
+    if lookup.any():
+        lon_any = np.where(np.isfinite(where.lon), where.lon, np.array(olon, dtype=float))
+        lat_any = np.where(np.isfinite(where.lat), where.lat, np.array(olat, dtype=float))
+        zone_ids[lookup] = zones.zones_at(lon_any[lookup], lat_any[lookup])
     now = utcnow()
     party = actor.party
     observations = []
