@@ -48,7 +48,10 @@ logger = logging.getLogger("truce.grouper")
 
 INCIDENT_TYPE = Incident.ledger_type()
 ROUND_LIMIT = 5_000
-POLL_SECONDS = 0.05
+# Rounds no oftener than this: a round has a fixed cost (about 10 ms), so waiting
+# a tenth of a second lets a steady stream of reports share it, while an alert
+# that waits for its incident still appears well within a second.
+POLL_SECONDS = 0.1
 EVENT_KINDS = (RuleKind.CASUALTY, RuleKind.PROXIMITY)
 
 _background = False
@@ -279,8 +282,15 @@ class Grouper:
     """Rounds whenever observations are pending: woken by this process's ingests,
     and polling for other processes' every POLL_SECONDS."""
 
-    def __init__(self, *, poll: float = POLL_SECONDS, log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        *,
+        poll: float = POLL_SECONDS,
+        limit: int = ROUND_LIMIT,
+        log: Callable[[str], None] | None = None,
+    ):
         self.poll = poll
+        self.limit = limit
         self.log = log or logger.info
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -293,19 +303,25 @@ class Grouper:
         self._wake.set()
 
     def run(self) -> None:
-        """Until stop(): a failed round is logged and tried again, never fatal."""
+        """Until stop(): a failed round is logged and tried again, never fatal.
+
+        After a round the grouper waits out its poll interval (or a wake-up),
+        so a steady trickle of reports is grouped a tenth of a second's worth
+        at a time; only a full round, a backlog, goes straight on to the next.
+        """
         while not self._stop.is_set():
             self._wake.clear()
+            started = time.monotonic()
             try:
-                grouped = group_pending() if pending_exist() else 0
+                grouped = group_pending(limit=self.limit) if pending_exist() else 0
             except Exception:
                 logger.exception("grouping round failed; trying again")
                 grouped = 0
                 time.sleep(1.0)
             finally:
                 close_old_connections()
-            if not grouped:
-                self._wake.wait(self.poll)
+            if grouped < self.limit:
+                self._wake.wait(max(0.0, self.poll - (time.monotonic() - started)))
 
 
 _local: Grouper | None = None

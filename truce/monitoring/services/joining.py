@@ -23,11 +23,11 @@ from truce.ledger.services import PendingEntry
 from truce.monitoring.models import Incident
 from truce.monitoring.services.grouping import GroupingParams, plan_groups
 from truce.monitoring.services.places import Places
+from truce.monitoring.services.related import incidents_for_writing
 from truce.monitoring.services.settle import (
     References,
     Settled,
     incident_entries,
-    incidents_to_write,
     members_by_incident,
     save_settled,
     settle,
@@ -107,7 +107,7 @@ def plan_join(
     plan = plan_groups(table, assignable, params)
     joined = plan.existing[len(context) :]
     touched = sorted({int(i) for i in joined if i})
-    incidents = list(incidents_to_write().filter(pk__in=touched))
+    incidents = incidents_for_writing(touched, places)
     slot = {incident.pk: k for k, incident in enumerate(incidents)}
     members = ObsTable.from_rows(_members_of(touched), keys)
     group_members = np.array([slot[int(i)] for i in members.incident], np.int64)
