@@ -241,3 +241,57 @@ def test_an_alert_raised_while_the_queue_is_read_is_never_hidden(
     assert Alert.objects.filter(kind="casualty").exists()
     new_alert = Alert.objects.get(kind="casualty")
     assert new_alert.pk in shown or queue.state != fresh_state
+
+
+def test_the_queues_time_tag_writes_what_the_time_template_writes() -> None:
+    import datetime as dt
+
+    from django.conf import settings
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+
+    from truce.alerts.templatetags.alerts_ui import mission_time
+
+    moment = dt.datetime(2020, 11, 20, 14, 5, 30, tzinfo=dt.UTC)
+    included = render_to_string(
+        "alerts/_time.html", {"value": moment, "mission_time_zone": settings.MISSION_TIME_ZONE}
+    )
+    assert str(mission_time(moment)) == included.strip()
+    assert Template("{% load alerts_ui %}{% mission_time v %}").render(Context({"v": None})) == ""
+
+
+def test_a_long_queue_shows_the_most_urgent_and_counts_the_rest(
+    client: Client, world: World, mission_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truce.alerts import selectors
+
+    monkeypatch.setattr(selectors, "QUEUE_LIMIT", 3)
+    lows = [_raise(world, "low") for _ in range(3)]
+    critical = _raise(world, "critical")
+    client.force_login(mission_user)
+
+    response = client.get(reverse("alerts:queue"))
+    rows = [row.alert for row in response.context["active"]]
+    # The most severe, then the newest of a severity: a fresh one is never below the cut.
+    assert rows == [critical, lows[2], lows[1]]
+    html = response.content.decode()
+    assert "1 more active alert is waiting behind these" in html
+    assert 'data-open-count="4"' in html  # the count is of all, not of those shown
+    # Every link of a row leads to its own alert.
+    for alert in rows:
+        assert f'href="{reverse("alerts:detail", args=[alert.public_id])}"' in html
+        assert f'action="{reverse("alerts:acknowledge", args=[alert.public_id])}"' in html
+        assert f'action="{reverse("alerts:resolve", args=[alert.public_id])}"' in html
+
+
+def test_the_queue_state_changes_with_an_alert_beyond_those_shown(
+    client: Client, world: World, mission_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truce.alerts import selectors
+
+    monkeypatch.setattr(selectors, "QUEUE_LIMIT", 1)
+    _raise(world, "critical")
+    hidden = _raise(world, "low")
+    before = selectors.queue_state(mission_user, now=utcnow())
+    services.alert_acknowledge(actor=mission_user, alert=hidden)
+    assert selectors.queue_state(mission_user, now=utcnow()) != before
