@@ -442,7 +442,19 @@ def main(argv: list[str] | None = None) -> None:
             f"median {percentile(errors, 50):,.0f} m, p90 {percentile(errors, 90):,.0f} m "
             f"({len(errors):,} incidents with a position)",
         )
-    result.target("regroup a day from scratch < 2 s", f"{fresh_s50:.2f} s", fresh_s50 < TARGET_S)
+    # The words: "grouping and position fixes for a day ... under 2 s". That is
+    # the computation; the regroup that also writes every incident, link and ledger
+    # entry is stated beside it against the same 2 s, so neither hides the other.
+    result.target(
+        "grouping and position fixes for a day (in memory) < 2 s",
+        f"{compute['total_s']:.2f} s",
+        compute["total_s"] < TARGET_S,
+    )
+    result.target(
+        "regroup a day from scratch, with its writes, < 2 s",
+        f"{fresh_s50:.2f} s",
+        fresh_s50 < TARGET_S,
+    )
     result.checks = {
         "observations": len(rows),
         "grouped": len(assigned),
