@@ -50,6 +50,13 @@ def test_demo_mode_needs_no_secret_key():
         ("TRUCE_TIME_ZONE", "Mars/Olympus", "not an IANA time zone"),
         ("TRUCE_DATABASE_URL", "mysql://x@y/z", "is not supported"),
         ("TRUCE_ALLOWED_HOSTS", " , ", "set but empty"),
+        ("TRUCE_GROUPING", "sometimes", "TRUCE_GROUPING='sometimes': expected one of"),
+        ("TRUCE_GROUPING_SIGMAS", "0", "TRUCE_GROUPING_SIGMAS='0': must be a number above 0"),
+        (
+            "TRUCE_GROUPING_DISTANCE_M",
+            "far",
+            "TRUCE_GROUPING_DISTANCE_M='far': expected an integer",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(name, value, message):

@@ -11,6 +11,7 @@ TRUCE_DEBUG          on/off (default off)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import xstatic.pkg.leaflet
@@ -21,6 +22,8 @@ from truce.lib.env import (
     env_bool,
     env_choice,
     env_datetime,
+    env_float,
+    env_int,
     env_list,
     env_str,
     env_time,
@@ -189,6 +192,27 @@ TRUCE_ALERTS_POLL_SILENCE = env_bool("TRUCE_ALERTS_POLL_SILENCE", TRUCE_MODE != 
 # (`truce serve` runs one and switches itself to background; with another
 # server, run `truce grouper --loop` and set this). See monitoring/services/grouper.py.
 TRUCE_GROUPING = env_choice("TRUCE_GROUPING", "inline", ("inline", "background"))
+# Grouping observations into incidents (monitoring/services/grouping.py says how
+# each rule works): reports of one event fall within WINDOW minutes and DISTANCE
+# metres of each other; a bearing alone reaches MAX_RANGE metres; an incident's
+# first report may be MAX_SPAN minutes earlier; places estimated from bearings
+# agree within SIGMAS standard errors plus EVENT_EXTENT metres.
+TRUCE_GROUPING_WINDOW_MINUTES = env_int("TRUCE_GROUPING_WINDOW_MINUTES", 10, minimum=1)
+TRUCE_GROUPING_DISTANCE_M = env_int("TRUCE_GROUPING_DISTANCE_M", 3_000, minimum=1)
+TRUCE_GROUPING_MAX_RANGE_M = env_int("TRUCE_GROUPING_MAX_RANGE_M", 15_000, minimum=1)
+TRUCE_GROUPING_MAX_SPAN_MINUTES = env_int("TRUCE_GROUPING_MAX_SPAN_MINUTES", 120, minimum=1)
+TRUCE_GROUPING_SIGMAS = env_float("TRUCE_GROUPING_SIGMAS", 3.5, above=0)
+TRUCE_GROUPING_EVENT_EXTENT_M = env_int("TRUCE_GROUPING_EVENT_EXTENT_M", 300, minimum=0)
+# Estimated distances are rough: a bearing-and-distance report may be off by this share.
+TRUCE_DISTANCE_ERROR_MAX = env_float("TRUCE_DISTANCE_ERROR_MAX", 0.3, above=0)
+# The error model of position fixes (defaults in truce/lib/bearings.py), if given.
+if "TRUCE_BEARING_SIGMA_DEG" in os.environ:
+    TRUCE_BEARING_SIGMA_DEG = env_float("TRUCE_BEARING_SIGMA_DEG", 2.0, above=0)
+if "TRUCE_DISTANCE_ERROR" in os.environ:
+    TRUCE_DISTANCE_ERROR = env_float("TRUCE_DISTANCE_ERROR", 0.1, above=0)
+# The farthest an observer may report an event from itself, and the largest attachment.
+TRUCE_MAX_OBSERVATION_DISTANCE_M = env_int("TRUCE_MAX_OBSERVATION_DISTANCE_M", 100_000, minimum=1)
+TRUCE_MAX_ATTACHMENT_BYTES = env_int("TRUCE_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024, minimum=1)
 # Optional signed webhook for alerts (HMAC-SHA256 in X-Truce-Signature).
 TRUCE_ALERT_WEBHOOK_URL = env_str("TRUCE_ALERT_WEBHOOK_URL", "") or ""
 TRUCE_ALERT_WEBHOOK_SECRET = env_str("TRUCE_ALERT_WEBHOOK_SECRET", "") or ""

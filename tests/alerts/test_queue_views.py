@@ -252,11 +252,16 @@ def test_the_queues_time_tag_writes_what_the_time_template_writes() -> None:
 
     from truce.alerts.templatetags.alerts_ui import mission_time
 
-    moment = dt.datetime(2020, 11, 20, 14, 5, 30, tzinfo=dt.UTC)
-    included = render_to_string(
-        "alerts/_time.html", {"value": moment, "mission_time_zone": settings.MISSION_TIME_ZONE}
-    )
-    assert str(mission_time(moment)) == included.strip()
+    moments = [
+        dt.datetime(2020, 11, 20, 14, 5, 30, tzinfo=dt.UTC),
+        dt.datetime(2020, 11, 20, 22, 59, 59, 123456, tzinfo=dt.UTC),  # the next day locally
+        dt.datetime(2021, 3, 28, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    ]
+    for moment in moments:
+        included = render_to_string(
+            "alerts/_time.html", {"value": moment, "mission_time_zone": settings.MISSION_TIME_ZONE}
+        )
+        assert str(mission_time(moment)) == included.strip(), moment
     assert Template("{% load alerts_ui %}{% mission_time v %}").render(Context({"v": None})) == ""
 
 

@@ -135,11 +135,12 @@ def _page(name: str, **kwargs: Any) -> str | None:
         return None
 
 
-def _subjects(alert: Alert) -> list[Subject]:
+def _subjects(alert: Alert, links: _Links | None = None) -> list[Subject]:
+    links = links or _Links()
     subjects = []
     incident = alert.incident
     if incident is not None:
-        href = _href(incident) or _page("monitoring:incident-detail", public_id=incident.public_id)
+        href = _href(incident) or links.incident(incident.public_id)
         subjects.append(Subject(_("Incident"), incident.reference, href))
     if alert.observation is not None:
         kind = type_label(alert.observation.type)
@@ -149,34 +150,44 @@ def _subjects(alert: Alert) -> list[Subject]:
         href = _page("monitoring:post-detail", code=post.code) or _href(post)
         subjects.append(Subject(_("Post"), post.name, href))
     if alert.zone is not None:
-        subjects.append(Subject(_("Zone"), alert.zone.name, _href(alert.zone)))
+        subjects.append(Subject(_("Zone"), alert.zone.name, links.zone(alert.zone.public_id)))
     return subjects
 
 
 class _Links:
-    """An alert's three links from one reversal each per page, not three per row.
+    """The queue's links from one reversal each per page, not several per row.
 
     The queue is re-rendered for every open page whenever an alert changes;
-    reversing URLs row by row was a good part of its cost.
+    reversing URLs row by row was a good part of its cost. Every link here is
+    keyed by a UUID, so a placeholder UUID is reversed once and replaced.
     """
 
     _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
     def __init__(self) -> None:
+        keyed = {"public_id": self._PLACEHOLDER}
         self._patterns = {
-            name: reverse(f"alerts:{name}", kwargs={"public_id": self._PLACEHOLDER})
+            name: reverse(f"alerts:{name}", kwargs=keyed)
             for name in ("detail", "acknowledge", "resolve")
         }
+        self._incident = _page("monitoring:incident-detail", **keyed)
+        self._zone = reverse("registry-detail", kwargs={"kind": "zones", **keyed})
 
     def __call__(self, name: str, alert: Alert) -> str:
         return self._patterns[name].replace(self._PLACEHOLDER, str(alert.public_id))
+
+    def incident(self, public_id: Any) -> str | None:
+        return self._incident.replace(self._PLACEHOLDER, str(public_id)) if self._incident else None
+
+    def zone(self, public_id: Any) -> str:
+        return self._zone.replace(self._PLACEHOLDER, str(public_id))
 
 
 def _row(alert: Alert, user: User, now: Any, links: _Links | None = None) -> Row:
     links = links or _Links()
     return Row(
         alert,
-        _subjects(alert),
+        _subjects(alert, links),
         is_overdue(alert, now),
         may_respond(user, alert),
         url=links("detail", alert),

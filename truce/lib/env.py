@@ -7,6 +7,7 @@ stops at start-up instead of running with a silently different setting.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import zoneinfo
 
@@ -59,6 +60,19 @@ def env_timezone(name: str, default: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ImproperEnvironment(f"{name}={value!r}: not an IANA time zone name") from exc
+    return value
+
+
+def env_float(name: str, default: float, *, above: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperEnvironment(f"{name}={raw!r}: expected a number") from exc
+    if not math.isfinite(value) or (above is not None and value <= above):
+        raise ImproperEnvironment(f"{name}={raw!r}: must be a number above {above}")
     return value
 
 
