@@ -33,7 +33,7 @@ from truce.core.models import Facility, FacilityKind, User, Zone
 from truce.core.selectors import BBoxFilter, get_visible, in_bbox, visible_by_key
 from truce.core.sharing import viewer_scope, visible
 from truce.lib.time import window_bounds, window_of
-from truce.monitoring import rawsql
+from truce.monitoring import map_features, rawsql
 from truce.monitoring.models import (
     CheckIn,
     Incident,
@@ -200,74 +200,38 @@ def incident_get(user: User | None, public_id: uuid.UUID | str) -> Incident:
 #
 # A day on the map is hundreds to thousands of incidents. Building an Incident
 # per row (with its zone, settlement and party joined, its geometry decoded)
-# cost some 50 us a row, many times the query (bench/BENCHMARKS.md); the map
-# needs a few columns of each, so they come as plain tuples, the geometry as
-# its stored JSON text, selected under incidents_visible_to's own WHERE.
-
-# The columns of a map row, in order (see incident_map_rows).
-MAP_COLUMNS = (
-    "public_id",
-    "geometry",
-    "min_lon",
-    "min_lat",
-    "max_lon",
-    "max_lat",
-    "reference",
-    "type",
-    "status",
-    "severity",
-    "started_at",
-    "ended_at",
-    "uncertainty_m",
-    "position_method",
-    "zone_id",
-    "observation_count",
-    "killed",
-    "injured",
-    "location_approximate",
-)
+# cost some 50 us a row, many times the query (bench/BENCHMARKS.md); reading
+# the nineteen columns the map draws and writing each feature in Python still
+# cost some 6 us. The database keeps each incident's feature as text
+# (truce/monitoring/map_features.py), so the map reads one text and the zone
+# of each row, selected under incidents_visible_to's own WHERE.
 
 
 @dataclass(frozen=True)
 class IncidentMapRows:
-    """The map's incidents as tuples (MAP_COLUMNS), and the codes of the zones the reader sees.
+    """The map's incidents as (feature text, zone id) rows, and the zone codes the reader sees.
 
     rows can be read once: the query runs as they are read, and each row is
-    meant to be written out as it comes (see incident_map_rows). public_id is
-    32 hex digits; geometry its JSON text (None if unset); started_at and
-    ended_at UTC as ISO 8601 without the zone ("YYYY-MM-DDTHH:MM:SS[.ffffff]").
-    A zone id missing from zone_codes is a zone the reader may not see.
+    meant to be written out as it comes (see incident_map_rows). The feature
+    text is a GeoJSON feature cut short inside its properties (map_features.py
+    says what it leaves out). A zone id missing from zone_codes is a zone the
+    reader may not see.
     """
 
-    rows: Iterable[tuple[Any, ...]]
+    rows: Iterable[tuple[str, int | None]]
     zone_codes: dict[int, str]
 
 
 @cache
 def _map_select(vendor: str) -> tuple[str, str]:
-    """SELECT ... FROM, and ORDER BY, of the map's statement on this kind of database."""
-    terms = {name: rawsql.column(Incident, name) for name in MAP_COLUMNS}
-    if vendor == "postgresql":
-        # In the forms SQLite holds them, so one serializer fits both databases.
-        terms["public_id"] = f"REPLACE(CAST({terms['public_id']} AS text), '-', '')"
-        terms["geometry"] = f"CAST({terms['geometry']} AS text)"
-        for name in ("started_at", "ended_at"):
-            c = terms[name]
-            terms[name] = (
-                f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                f"date_trunc('second', {c}) = {c} THEN '' "
-                f"ELSE to_char({c} AT TIME ZONE 'UTC', '.US') END"
-            )
-    else:
-        # SQLite holds UTC as Django writes it, "YYYY-MM-DD HH:MM:SS[.ffffff]". An
-        # expression has no declared type, so the driver also hands the text (and the
-        # 0 or 1 of a boolean) over as it is, instead of calling Django's converters
-        # on every row.
-        for name in ("started_at", "ended_at"):
-            terms[name] = f"REPLACE({terms[name]}, ' ', 'T')"
-        terms["location_approximate"] = f"+{terms['location_approximate']}"
-    columns = ", ".join(terms[n] for n in MAP_COLUMNS)
-    select = f"SELECT {columns} FROM {rawsql.table(Incident)}"  # noqa: S608
+    """SELECT ... FROM, and ORDER BY, of the map's statement (the same on both databases)."""
+    incidents = rawsql.table(Incident)
+    features = connection.ops.quote_name(map_features.TABLE)
+    select = (
+        f"SELECT {features}.feature, {rawsql.column(Incident, 'zone_id')} "  # noqa: S608
+        f"FROM {incidents} JOIN {features} "
+        f"ON {features}.incident_id = {rawsql.column(Incident, 'id')}"
+    )
     order = f"{rawsql.column(Incident, 'started_at')} DESC, {rawsql.column(Incident, 'id')} DESC"
     return select, order
 

@@ -22,6 +22,7 @@ from truce.core.models import User
 from truce.core.serializers import bbox_list, geo_fields, record_fields, reference
 from truce.core.sharing import can_see
 from truce.lib.time import iso_utc
+from truce.monitoring import map_features
 from truce.monitoring.models import (
     Attachment,
     CheckIn,
@@ -227,18 +228,16 @@ def incident_collection(incidents: Iterable[Incident], user: User) -> dict[str, 
 # --- the map's GeoJSON, written as text ------------------------------------------------
 #
 # A day's map is hundreds to thousands of features: at some 30 us a feature for
-# building dicts and encoding them, Python was most of the answer's time. Here
-# each feature is one %-format of its row (about 2 us): strings escaped by the
-# json module's own C encoder, floats written by float.__repr__ as json writes
-# them, the stored geometry text passed through as it is (it is JSON already).
-# The text is what json.dumps(incident_collection(...)) writes, value for value
+# building dicts and encoding them, Python was most of the answer's time. The
+# database keeps each incident's feature as text (truce/monitoring/map_features.py);
+# here each row's text gets the two things that are not the incident's own, the
+# zone's code for this reader and the page's URL, and the features are joined.
+# The result is what json.dumps(incident_collection(...)) writes, value for value
 # (tests/monitoring/test_map_geojson.py compares them per reader).
-
-_BOOLEAN = ("false", "true")
 
 
 class _Quoted(dict[Any, str]):
-    """JSON text of a few repeated values (types, statuses, zone codes), escaped once each."""
+    """JSON text of a few repeated values (zone codes), escaped once each."""
 
     def __missing__(self, value: Any) -> str:
         text = "null" if value is None else encode_basestring_ascii(value)
@@ -250,57 +249,12 @@ def incident_map_text(found: IncidentMapRows) -> str:
     """The map rows (selectors.incident_map_rows) as a GeoJSON FeatureCollection, as text."""
     url_head, url_tail = json.dumps(IncidentUrls()(_PLACEHOLDER)).split(str(_PLACEHOLDER))
     quoted = _Quoted()
-    zones = {pk: quoted[code] for pk, code in found.zone_codes.items()}
-    escape = encode_basestring_ascii
-    features: list[str] = []
-    append = features.append
-    for (
-        hex_id,
-        geometry,
-        min_lon,
-        min_lat,
-        max_lon,
-        max_lat,
-        ref,
-        type_,
-        status,
-        severity,
-        started,
-        ended,
-        uncertainty,
-        method,
-        zone_id,
-        observation_count,
-        killed,
-        injured,
-        approximate,
-    ) in found.rows:
-        public_id = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
-        name = escape(ref)
-        # bbox_list's value. A point's box repeats its two numbers: each written once
-        # (equal floats have equal reprs, but for 0.0 and -0.0). Inline, as the rest of
-        # the loop: a call per row costs a tenth of the row.
-        if min_lon is None or min_lat is None or max_lon is None or max_lat is None:
-            bbox = "null"
-        else:
-            lon, lat = repr(min_lon), repr(min_lat)
-            east = lon if max_lon == min_lon and min_lon else repr(max_lon)
-            north = lat if max_lat == min_lat and min_lat else repr(max_lat)
-            bbox = f"[{lon}, {lat}, {east}, {north}]"
-        spread = "null" if uncertainty is None else repr(uncertainty)
-        # The separators and key order of json.dumps(incident_feature(...)).
-        append(
-            f'{{"type": "Feature", "id": "{public_id}", '
-            f'"geometry": {"null" if geometry is None else geometry}, "bbox": {bbox}, '
-            f'"properties": {{"layer": "incidents", "name": {name}, "reference": {name}, '
-            f'"type": {quoted[type_]}, "status": {quoted[status]}, '
-            f'"severity": {quoted[severity]}, "started_at": "{started}Z", '
-            f'"ended_at": "{ended}Z", "uncertainty_m": {spread}, '
-            f'"position_method": {quoted[method]}, "zone": {zones.get(zone_id, "null")}, '
-            f'"observation_count": {observation_count}, "killed": {killed}, '
-            f'"injured": {injured}, "approximate": {_BOOLEAN[approximate]}, '
-            f'"url": {url_head}{public_id}{url_tail}}}}}'
-        )
+    zones: dict[int | None, str] = {pk: quoted[code] for pk, code in found.zone_codes.items()}
+    at = map_features.ID_SLICE
+    features = [
+        f'{text}, "zone": {zones.get(zone_id, "null")}, "url": {url_head}{text[at]}{url_tail}}}}}'
+        for text, zone_id in found.rows
+    ]
     return '{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}"
 
 
