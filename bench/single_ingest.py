@@ -13,8 +13,10 @@ Alerts: during the load a prober POSTs an OP report with a civilian injured
 every half second (each its own event, so each raises its own alert under
 the demo's "Any casualty" rule), and a poller GETs
 /api/v1/alerts/?status=open&kind=casualty&since=... as the duty officer every
-50 ms. Alert latency is from the prober's 201 (the commit) to the first poll
-answer holding the alert. Beside it, the duty officer's web queue is watched
+50 ms, since 5 s before the newest alert it has seen (a client that asked for
+everything since the start would read a growing list 20 times a second).
+Alert latency is from the prober's 201 (the commit) to the first poll answer
+holding the alert. Beside it, the duty officer's web queue is watched
 as a browser would: signed in through the login form, its fragment polled at
 the interval the page's template sets (hx-trigger="every ..."), sending back
 the state digest the last fragment carried.
@@ -42,6 +44,7 @@ from urllib.parse import urlencode
 from bench.common import (
     REPO,
     Http,
+    PySpy,
     Result,
     Server,
     benchmark_args,
@@ -52,6 +55,7 @@ from bench.common import (
     log,
     setup_django,
     sim_observations,
+    summarise_stacks,
     summary_ms,
     token_for,
 )
@@ -63,6 +67,19 @@ WARM_UP = 40
 # Probes are placed on a day of their own, 20 minutes apart: each is its own incident.
 PROBE_DAY = dt.datetime(2021, 3, 1, 0, 0, tzinfo=dt.UTC)
 PROBE_POSTS = ("op-n03", "op-s05", "op-n08", "op-s10")
+# How far before the newest alert seen the poller asks again.
+POLL_MARGIN = dt.timedelta(seconds=5)
+# Request handlers whose share of the server's samples says what the load costs.
+FOCUS = (
+    "observations_create",
+    "alerts_list",
+    "queue_fragment",
+    "queue",
+    "_queue_context",
+    "render",
+    "commit",
+    "collect",
+)
 
 
 def queue_poll_interval() -> str:
@@ -179,12 +196,16 @@ class AlertWatch:
             http.close()
 
     def _poll(self, deadline: float) -> None:
+        # As the API's documentation advises a poller: ask for what was raised
+        # since shortly before the newest alert seen (the margin covers an alert
+        # raised earlier but committed later), not everything since the start.
         http = Http(self.port, self.duty, timeout=30)
-        query = urlencode({"status": "open", "kind": "casualty", "since": self.since, "limit": 500})
-        path = f"{ALERTS_PATH}?{query}"
+        since = dt.datetime.fromisoformat(self.since)
         tick = time.perf_counter()
         try:
             while not self.stop.is_set() and time.perf_counter() < deadline:
+                query = {"status": "open", "kind": "casualty", "since": since.isoformat()}
+                path = f"{ALERTS_PATH}?{urlencode({**query, 'limit': 500})}"
                 sent = time.perf_counter()
                 status, data = http.request("GET", path)
                 got = time.perf_counter()
@@ -196,6 +217,8 @@ class AlertWatch:
                         if key and key not in self.seen:
                             self.seen[key] = got
                             self.alert_of[key] = item["id"]
+                        raised = dt.datetime.fromisoformat(item["raised_at"].replace("Z", "+00:00"))
+                        since = max(since, raised - POLL_MARGIN)
                 else:
                     self.errors.append(f"poll: {status} {data[:200]!r}")
                 with self.lock:
@@ -314,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-alerts", action="store_true", help="the load alone: no probes, no alert pollers"
     )
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     args = parser.parse_args(argv)
     rate = args.rate or (40.0 if args.quick else 200.0)
     duration = args.duration or (2.0 if args.quick else 30.0)
@@ -355,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         interval_s = _seconds(queue_poll_interval()) or 1.0
         queue = QueueWatch(server.port, session_cookie(server.port, "duty"), interval_s)
+        spy = PySpy(server.pid, args.work / "single_ingest.pyspy.txt") if args.profile else None
         t0 = time.perf_counter() + 0.2
         deadline = t0 + duration + 30  # nothing new is sent after this; bounded run
         threads = load.start(t0, deadline)
@@ -377,6 +402,7 @@ def main(argv: list[str] | None = None) -> None:
         queue_stop.set()
         for thread in [*threads, web] if probes else threads:
             thread.join(timeout=30)
+        stacks = spy.stop() if spy is not None else None
 
     records = sorted(load.records)
     ok = [r for r in records if r[3] == 201]
@@ -491,6 +517,12 @@ def main(argv: list[str] | None = None) -> None:
         "poll_ms": polls,
         "queue_interval": interval,
     }
+    if stacks is not None:
+        profile = summarise_stacks(stacks, FOCUS, top=12)
+        shares = ", ".join(f"{k} {v}%" for k, v in profile["inclusive_pct"].items() if v)
+        result.notes.append(f"py-spy, {profile['samples']} samples, inclusive: {shares}")
+        hottest = ", ".join(f"{frame} {pct}%" for frame, pct in profile["own_pct"])
+        result.notes.append(f"py-spy, hottest own frames: {hottest}")
     finish(result, args.out)
 
 
