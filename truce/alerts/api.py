@@ -17,7 +17,7 @@ from pydantic import ConfigDict
 
 from truce.alerts import cap, selectors, services
 from truce.alerts.permissions import may_manage_rules
-from truce.alerts.serializers import alert_payload, rule_out
+from truce.alerts.serializers import alert_out, rule_out
 from truce.core.auth import api_user
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.idempotency import KEY_HEADER, run_idempotent
@@ -80,8 +80,16 @@ class AlertOut(Schema):
     kind: str
     severity: str
     status: str
-    title: str
-    message: str
+    title: str = Field(
+        description="As raised, in the deployment's language (chained in the ledger)."
+    )
+    message: str = Field(description="As raised, in the deployment's language.")
+    title_local: str = Field(
+        description="The title in the request's language (Accept-Language or the language "
+        "cookie); the stored title for alerts raised before texts were kept per language."
+    )
+    message_local: str = Field(description="The message in the request's language, likewise.")
+    local_language: str = Field(description="The language of title_local and message_local.")
     details: dict[str, Any]
     raised_at: str
     condition_at: str
@@ -249,12 +257,12 @@ def alerts_list(request: HttpRequest, query: Query[AlertFilters]) -> dict[str, A
         rows.only("pk", "public_id"), namespace="alerts", limit=query.limit, cursor=query.cursor
     )
     items = selectors.with_subjects(page.items)
-    return {"items": [alert_payload(a) for a in items], "next_cursor": page.next_cursor}
+    return {"items": [alert_out(a) for a in items], "next_cursor": page.next_cursor}
 
 
 @router.get("/{public_id}", response=AlertOut, url_name="alert_get")
 def alert_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
-    return alert_payload(selectors.get_alert(api_user(request), public_id))
+    return alert_out(selectors.get_alert(api_user(request), public_id))
 
 
 @router.get("/{public_id}/history", response=list[HistoryEntryOut], url_name="alert_history")
@@ -270,7 +278,7 @@ def alert_acknowledge(request: HttpRequest, public_id: str) -> dict[str, Any]:
     user = api_user(request)
     alert = selectors.get_alert(user, public_id)
     services.alert_acknowledge(actor=user, alert=alert)
-    return alert_payload(selectors.get_alert(user, public_id))
+    return alert_out(selectors.get_alert(user, public_id))
 
 
 @router.post("/{public_id}/resolve", response=AlertOut, url_name="alert_resolve")
@@ -280,7 +288,7 @@ def alert_resolve(
     user = api_user(request)
     alert = selectors.get_alert(user, public_id)
     services.alert_resolve(actor=user, alert=alert, note=payload.note if payload else "")
-    return alert_payload(selectors.get_alert(user, public_id))
+    return alert_out(selectors.get_alert(user, public_id))
 
 
 @router.get(

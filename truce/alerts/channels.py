@@ -135,6 +135,8 @@ def notify(alert: Alert, event: str) -> None:
     recipients = list(alert.rule.recipients or [])
     if config is None and not recipients:
         return
+    # The stored text (LANGUAGE_CODE), as chained: the webhook is a machine, and
+    # a rule's recipients are bare addresses with no language of their own.
     payload = alert_payload(alert)
     step = " escalated to " + alert.current_role if event == "alert.escalated" else ""
     subject = f"[Truce {alert.get_severity_display()}{step}] {alert.title}"

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Max, Q
 
 from truce.alerts.models import Alert, AlertRule, RuleKind
-from truce.alerts.proximity import TargetIndex
+from truce.alerts.proximity import Target, TargetIndex
 from truce.core.models import Facility, FacilityKind
 from truce.lib.time import iso_utc
 from truce.monitoring.models import VIOLATION_TYPES, Incident, IncidentStatus, Observation
@@ -43,6 +43,7 @@ class Candidate:
     observation: Observation | None = field(default=None, repr=False)
     incident: Incident | None = field(default=None, repr=False)
     facility: Facility | None = field(default=None, repr=False)
+    target: Target | None = field(default=None, repr=False)
 
 
 def _key(rule: AlertRule, *parts: object) -> str:
@@ -226,6 +227,7 @@ def proximity(
                 lat=position[1],
                 observation=observation,
                 incident=incidents.get(observation.incident_id or 0),
+                target=hit.target,
             )
         )
     return candidates

@@ -80,7 +80,9 @@ class Alert(Record):
     bucket, rule + post + silence period), so the same condition never raises
     twice, even from two concurrent transactions. `escalation` is a copy of
     the rule's chain when raised: changing a rule does not change who an
-    alert already in flight is waiting for.
+    alert already in flight is waiting for. `title` and `message` are in
+    LANGUAGE_CODE; `message_key` and `message_params` render them in a
+    reader's language (truce.alerts.messages).
     """
 
     rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
@@ -88,6 +90,11 @@ class Alert(Record):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     title = models.CharField(max_length=300)
     message = models.TextField(help_text="Plain text for the duty officer: what, where, when.")
+    # title and message are the text in LANGUAGE_CODE, as chained in the ledger.
+    # The key and params say it again in a reader's language (truce.alerts.messages);
+    # rows raised before they existed have a blank key and show the stored text.
+    message_key = models.CharField(max_length=60, blank=True, default="")
+    message_params = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
     zone = models.ForeignKey(

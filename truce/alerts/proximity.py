@@ -31,12 +31,31 @@ _MAX_ENTRIES = 32
 
 @dataclass(frozen=True)
 class Target:
-    """A settlement or corridor as an alert names it."""
+    """A settlement or corridor as an alert names it.
+
+    `names` are a settlement's names by language ("display" being the
+    mission's own), so an alert can name it in each reader's language
+    without reading the settlement again.
+    """
 
     kind: str
     code: str
     name: str
     public_id: str
+    names: tuple[tuple[str, str], ...] = ()
+
+
+NAME_LANGUAGES = ("en", "ru", "hy", "az")
+
+
+def place_names(settlement: Settlement) -> tuple[tuple[str, str], ...]:
+    """("display", the mission's name), then each language that has a name of its own."""
+    names = [("display", settlement.display_name)]
+    for language in NAME_LANGUAGES:
+        name = getattr(settlement, f"name_{language}", "")
+        if name:
+            names.append((language, name))
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,11 @@ def _build(target: str, rows: QuerySet[Any]) -> TargetIndex | None:
         if target == TARGET_CORRIDOR:
             targets.append(Target("corridor", row.code, row.name, str(row.public_id)))
         else:
-            targets.append(Target("settlement", row.pcode, row.display_name, str(row.public_id)))
+            targets.append(
+                Target(
+                    "settlement", row.pcode, row.display_name, str(row.public_id), place_names(row)
+                )
+            )
         shapes.append(shape)
     return TargetIndex(targets, shapes) if shapes else None
 

@@ -1,4 +1,10 @@
-"""Alerts and rules as plain JSON values, for the API and the webhook."""
+"""Alerts and rules as plain JSON values, for the API and the webhook.
+
+alert_payload is the machine face (the webhook): the stored text only, in
+LANGUAGE_CODE, as chained in the ledger. alert_out is the API's: the same
+plus the text in the request's language (title_local, message_local and
+local_language, which says what language they are in).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from truce.alerts.messages import localized
 from truce.alerts.models import Alert, AlertRule, AlertStatus
 from truce.lib.time import iso_utc, utcnow
 
@@ -68,6 +75,21 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         ),
         "url": alert.get_absolute_url(),
         "cap_url": reverse("api:alert_cap", kwargs={"public_id": alert.public_id}),
+    }
+
+
+def alert_out(alert: Alert) -> dict[str, Any]:
+    """An alert for a person's client: alert_payload and its text in the active language.
+
+    The stored title and message stay what they are (the chained text, as in
+    CAP and the webhook), so a client that compares or signs them keeps working.
+    """
+    text = localized(alert)
+    return {
+        **alert_payload(alert),
+        "title_local": text.title,
+        "message_local": text.message,
+        "local_language": text.language,
     }
 
 

@@ -201,13 +201,16 @@ def _build(candidate: evaluate.Candidate, refs: Refs, now: dt.datetime) -> Alert
     """An unsaved alert for a candidate, its related rows attached (the payload reads them)."""
     rule = candidate.rule
     chain = _chain(rule)
-    title, message = compose(candidate, refs)
+    # The stored text and what renders it again in a reader's language, from one place.
+    text = compose(candidate, refs)
     values: dict[str, Any] = {
         "rule_id": rule.pk,
         "kind": rule.kind,
         "severity": rule.severity,
-        "title": title,
-        "message": message,
+        "title": text.title,
+        "message": text.message,
+        "message_key": text.key,
+        "message_params": text.params,
         "details": candidate.facts,
         "zone_id": candidate.zone_id,
         "incident_id": candidate.incident_id,
@@ -267,9 +270,9 @@ def alerts_raise(
     if not fresh:
         return []
     refs = _refs(list(fresh.values()))
-    # The deployment's language, whatever the language of the request that raised it.
-    with translation.override(settings.LANGUAGE_CODE):
-        alerts = [_build(candidate, refs, now) for candidate in fresh.values()]
+    # compose() writes the text in the deployment's language, whatever the
+    # language of the request that raised it.
+    alerts = [_build(candidate, refs, now) for candidate in fresh.values()]
     insert_returning_ids(alerts)
     ledger_append_many(
         actor=None,

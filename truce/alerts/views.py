@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from truce.alerts import selectors, services
-from truce.alerts.messages import type_label
+from truce.alerts.messages import Text, localized, type_label
 from truce.alerts.models import Alert, AlertStatus
 from truce.alerts.permissions import is_mission_user, may_respond
 from truce.alerts.serializers import is_overdue
@@ -91,7 +92,10 @@ class Subject:
 
 @dataclass(frozen=True)
 class Row:
-    """One alert as the queue shows it, its links made once per page (see _Links)."""
+    """One alert as the queue shows it, its links made once per page (see _Links).
+
+    Its title and message are in the reader's language (truce.alerts.messages).
+    """
 
     alert: Alert
     subjects: list[Subject]
@@ -100,6 +104,20 @@ class Row:
     url: str = ""
     acknowledge_url: str = ""
     resolve_url: str = ""
+
+    @cached_property
+    def text(self) -> Text:
+        # In the reader's language, from the params on the row (no query); once
+        # per row, as the template reads the title, message and language apart.
+        return localized(self.alert)
+
+    @property
+    def title(self) -> str:
+        return self.text.title
+
+    @property
+    def message(self) -> str:
+        return self.text.message
 
     @property
     def severity_label(self) -> str:
