@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from truce.alerts import selectors, services
+from truce.alerts import queue_rows, selectors, services
 from truce.alerts.messages import Text, localized, type_label
 from truce.alerts.models import Alert, AlertStatus
 from truce.alerts.permissions import is_mission_user, may_respond
@@ -246,12 +246,14 @@ def _poll_tick() -> None:
         logger.exception("the queue's tick failed; `truce alerts tick` will catch up")
 
 
-def _queue_context(user: User) -> dict[str, Any]:
+def _queue_context(request: HttpRequest, user: User) -> dict[str, Any]:
     queue = selectors.alert_queue(user)
     links = _Links()
+    active = [_row(alert, user, queue.now, links) for alert in queue.active]
     return {
         "queue": queue,
-        "active": [_row(alert, user, queue.now, links) for alert in queue.active],
+        "active": active,
+        "active_html": queue_rows.render_rows(request, active),
         "recent": [_row(alert, user, queue.now, links) for alert in queue.recent],
     }
 
@@ -261,7 +263,7 @@ def _queue_context(user: User) -> dict[str, Any]:
 def queue(request: HttpRequest) -> HttpResponse:
     user = _mission_user(request)
     _poll_tick()
-    return render(request, "alerts/queue.html", _queue_context(user))
+    return render(request, "alerts/queue.html", _queue_context(request, user))
 
 
 @login_required
@@ -273,7 +275,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     if request.GET.get("state") == selectors.queue_state(user, now=utcnow()):
         return HttpResponse(status=204)
     # A fragment also refreshes the navigation's badge (out of band).
-    return render(request, "alerts/_queue.html", {**_queue_context(user), "oob": True})
+    return render(request, "alerts/_queue.html", {**_queue_context(request, user), "oob": True})
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -289,7 +291,7 @@ def _visible_alert(user: User, public_id: Any) -> Alert:
 
 def _after_answer(request: HttpRequest, user: User) -> HttpResponse:
     if _is_htmx(request):
-        return render(request, "alerts/_queue.html", {**_queue_context(user), "oob": True})
+        return render(request, "alerts/_queue.html", {**_queue_context(request, user), "oob": True})
     target = request.POST.get("next") or reverse("alerts:queue")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
