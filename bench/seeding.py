@@ -288,6 +288,7 @@ class Seeder:
                 "settlement_distance_m": None,
                 "severity": "low",
                 "status": str(status[j]),
+                "resolution": "",
                 "grouped_by_hand": 0,
                 "notes": "",
                 "observation_count": int(last[j] - i + 1),

@@ -32,6 +32,7 @@ from truce.monitoring.models import (
     VIOLATION_TYPES,
     CheckIn,
     Incident,
+    IncidentResolution,
     IncidentStatus,
     Observation,
     PositionMethod,
@@ -163,6 +164,50 @@ def test_each_minor_incident_is_settled_on_the_ground_and_not_a_violation(
         assert incident.responsible_party is None
         assert dt.date(2020, 11, 14) <= incident.started_at.date() <= BRIEFING_DAY
         assert incident.position_method != PositionMethod.NONE and incident.geometry
+
+
+def test_minor_incidents_settled_on_the_ground_on_20_nov_are_counted_from_records(
+    scenario: LoadReport,
+) -> None:
+    of_the_day = {incident_of(e).pk for e in data() if e["key"] in TRUE_POSITIONS}
+    for entry in data():
+        assert incident_of(entry).resolution == IncidentResolution.SETTLED_ON_GROUND
+    settled = figure_value("incidents_settled_on_ground", FigureQuery(user("duty"), BRIEFING_DAY))
+    assert settled.value == 2 and {i.pk for i in settled.records} == of_the_day
+    assert settled.breakdown == {"Unconfirmed": 1, "Verified": 1}
+    # A resolution, not the note's words: re-reviewing one takes it out of the figure.
+    grazing = incident_of(next(e for e in data() if e["key"].endswith("grazing-dispute-north")))
+    incident_set_status(
+        actor=user("duty"),
+        incident=grazing,
+        status=IncidentStatus.UNDER_REVIEW,
+        expected_version=grazing.version,
+    )
+    again = figure_value("incidents_settled_on_ground", FigureQuery(user("duty"), BRIEFING_DAY))
+    assert again.value == 1 and grazing.pk not in {i.pk for i in again.records}
+
+
+@pytest.mark.parametrize(
+    ("username", "day", "expected"),
+    [
+        ("liaison-a", BRIEFING_DAY, 2),
+        ("liaison-b", BRIEFING_DAY, 2),
+        ("icrc", BRIEFING_DAY, 1),  # the grazing dispute; the field access is the sides' only
+        ("viewer", BRIEFING_DAY, 0),
+        ("liaison-a", dt.date(2020, 11, 17), 0),  # the corridor car is side B's incident
+        ("liaison-b", dt.date(2020, 11, 17), 1),
+        ("liaison-a", dt.date(2020, 11, 15), 1),  # the patrol held is side A's
+        ("liaison-b", dt.date(2020, 11, 15), 0),
+    ],
+)
+def test_each_side_counts_only_the_settled_incidents_shared_with_it(
+    scenario: LoadReport, username: str, day: dt.date, expected: int
+) -> None:
+    reader = user(username)
+    value = figure_value("incidents_settled_on_ground", FigureQuery(reader, day))
+    visible = set(selectors.incidents_visible_to(reader))
+    assert value.value == expected == len(value.records)
+    assert set(value.records) <= visible
 
 
 def test_events_seen_by_two_posts_have_a_fix_near_where_they_were(scenario: LoadReport) -> None:
@@ -300,6 +345,20 @@ def replace(path: Path, old: str, new: str) -> None:
             "status",
         ),
         (
+            "observations.yaml",
+            "status: unconfirmed\n      resolution: settled_on_ground",
+            "status: unconfirmed\n      resolution: calmed_down",
+            "incidents[4] (key 2020-11-20-field-access-south) verification",
+            "resolution",
+        ),
+        (
+            "observations.yaml",
+            "status: unconfirmed\n      resolution: settled_on_ground",
+            "status: dismissed\n      resolution: settled_on_ground",
+            "incidents[4] (key 2020-11-20-field-access-south) verification",
+            "resolution",
+        ),
+        (
             "check_ins.csv",
             ",op-n03,2020-11-20T02:02:00Z,",
             ",op-n03,2020-11-20 02:02,",
@@ -347,6 +406,24 @@ def test_observations_that_do_not_form_one_incident_stop_the_load(
     assert caught.value.field == "observations" and "formed 2 incidents" in str(caught.value)
     assert caught.value.item == "incidents[3] (key 2020-11-20-grazing-dispute-north) verification"
     assert LedgerEntry.objects.count() == before
+
+
+def test_an_edited_resolution_is_a_re_review_and_a_new_version(
+    scenario: LoadReport, copy: Path
+) -> None:
+    path = copy / "monitoring" / "observations.yaml"
+    replace(
+        path,
+        "status: unconfirmed\n      resolution: settled_on_ground",
+        "status: unconfirmed\n      resolution: referred_to_parties",
+    )
+    before = LedgerEntry.objects.count()
+    report = load_scenario(copy, demo_passwords=True)
+    assert report.created == 0 and report.updated == 1
+    assert LedgerEntry.objects.count() == before + 2  # unconfirmed -> under review -> unconfirmed
+    field_access = incident_of(next(e for e in data() if e["key"].endswith("field-access-south")))
+    assert field_access.status == IncidentStatus.UNCONFIRMED
+    assert field_access.resolution == IncidentResolution.REFERRED_TO_PARTIES
 
 
 def test_an_edited_verification_or_rule_is_a_new_version(scenario: LoadReport, copy: Path) -> None:

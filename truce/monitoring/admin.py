@@ -82,7 +82,7 @@ class AttachmentAdmin(ReadOnly, admin.ModelAdmin):
 
 
 class IncidentAdminForm(forms.ModelForm):
-    """Status, responsible party and a new note, written by the incident services."""
+    """Status, responsible party, resolution and a new note, written by the incident services."""
 
     new_note = forms.CharField(
         label=_("Add a note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -94,7 +94,7 @@ class IncidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = ("status", "responsible_party")
+        fields = ("status", "responsible_party", "resolution")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,13 +122,14 @@ class IncidentAdminForm(forms.ModelForm):
         data = self.cleaned_data
         incident = Incident.objects.get(pk=self.instance.pk)
         version = data["expected_version"]
-        if {"status", "responsible_party"} & set(self.changed_data):
+        if {"status", "responsible_party", "resolution"} & set(self.changed_data):
             incident = services.incident_set_status(
                 actor=actor,
                 incident=incident,
                 status=data["status"],
                 expected_version=version,
                 responsible_party=party.code if (party := data.get("responsible_party")) else None,
+                resolution=data.get("resolution") or None,
             )
             version = incident.version
         if data.get("new_note"):
@@ -180,7 +181,19 @@ class IncidentAdmin(AdministratorsOnly, admin.ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("reference", "type", "status", "responsible_party", "new_note")}),
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "type",
+                    "status",
+                    "responsible_party",
+                    "resolution",
+                    "new_note",
+                )
+            },
+        ),
         (
             _("Derived from the observations"),
             {

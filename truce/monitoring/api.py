@@ -181,6 +181,82 @@ def observations_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
     return observation_detail_out(observation, user, attachments_of(user, observation))
 
 
+@router.get("/observations/{public_id}/history", response=list[HistoryEntryOut])
+def observations_history(request: HttpRequest, public_id: str) -> list[dict[str, Any]]:
+    """Every version the caller may see, a withdrawn observation's too."""
+    user = api_user(request)
+    # The observation must pass the visibility check before its history is read.
+    return history_out(selectors.observation_record_get(user, public_id), user)
+
+
+@router.post(
+    "/observations/{public_id}/correct",
+    response=schemas.ObservationOut,
+    summary="Correct an observation: a new version, the reason and old values in its history",
+    description=(
+        "Allowed to the reporting party's users and the mission's reviewers; anyone else "
+        "gets 404. A stale expected_version is 409; a bad value 422 naming the field. The "
+        "daily counts and the observation's incident are brought up to date."
+    ),
+)
+def observations_correct(
+    request: HttpRequest,
+    public_id: str,
+    payload: schemas.CorrectIn,
+    idempotency_key: str | None = Header(None, alias=KEY_HEADER),
+) -> HttpResponse:
+    user = api_user(request)
+    observation = selectors.observation_get(user, public_id)
+
+    def perform() -> tuple[int, Any]:
+        corrected = services.observation_correct(
+            actor=user,
+            observation=observation,
+            changes=payload.changes,
+            expected_version=payload.expected_version,
+            reason=payload.reason,
+        )
+        return 200, observation_out(corrected, user)
+
+    return run_idempotent(request, user=user, key=idempotency_key, perform=perform).as_response()
+
+
+@router.post(
+    "/observations/{public_id}/withdraw",
+    response=schemas.WithdrawnOut,
+    summary="Withdraw a false report: it leaves every list, count, map and figure",
+    description=(
+        "Leaves a tombstone whose history stays readable (`.../history`). Allowed as a "
+        "correction is; the observation's incident is recomputed, or dissolved if the "
+        "observation was its last."
+    ),
+)
+def observations_withdraw(
+    request: HttpRequest,
+    public_id: str,
+    payload: schemas.WithdrawIn,
+    idempotency_key: str | None = Header(None, alias=KEY_HEADER),
+) -> HttpResponse:
+    user = api_user(request)
+    observation = selectors.observation_get(user, public_id)
+
+    def perform() -> tuple[int, Any]:
+        withdrawn = services.observation_withdraw(
+            actor=user,
+            observation=observation,
+            expected_version=payload.expected_version,
+            reason=payload.reason,
+        )
+        assert withdrawn.deleted_at is not None
+        return 200, {
+            "id": str(withdrawn.public_id),
+            "version": withdrawn.version,
+            "withdrawn_at": iso_utc(withdrawn.deleted_at),
+        }
+
+    return run_idempotent(request, user=user, key=idempotency_key, perform=perform).as_response()
+
+
 @router.post(
     "/observations/{public_id}/attachments",
     response={201: schemas.AttachmentOut},
@@ -297,6 +373,7 @@ def incidents_set_status(
             expected_version=payload.version,
             responsible_party=payload.responsible_party,
             notes=payload.notes,
+            resolution=payload.resolution,
         )
         return _incident_response(updated, user)
 

@@ -18,7 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 from truce.core.figures import FigureQuery, figure
 from truce.lib.time import utcnow, window_of
-from truce.monitoring.models import VIOLATION_TYPES, IncidentStatus, ObservationType
+from truce.monitoring.models import (
+    VIOLATION_TYPES,
+    IncidentResolution,
+    IncidentStatus,
+    ObservationType,
+)
 from truce.monitoring.selectors import (
     incidents_visible_to,
     observation_totals,
@@ -101,3 +106,22 @@ def _incidents(query: FigureQuery) -> Any:
         for row in rows.order_by().values("status").annotate(n=Count("id"))
     }
     return sum(by_status.values()), list(rows[:RECORD_LIMIT]), by_status
+
+
+@figure(
+    "incidents_settled_on_ground",
+    label=_("Minor incidents settled on the ground"),
+    unit="incidents",
+    description=(
+        "Incidents that started in the mission day (evening to evening) and that the mission "
+        "recorded as settled on the ground (their resolution), by verification status."
+    ),
+)
+def _settled_on_ground(query: FigureQuery) -> Any:
+    rows = list(
+        incidents_visible_to(query.user, window=figure_window(query)).filter(
+            resolution=IncidentResolution.SETTLED_ON_GROUND
+        )
+    )
+    by_status = Counter(str(_STATUS_LABELS[i.status]) for i in rows)
+    return len(rows), rows, dict(sorted(by_status.items()))

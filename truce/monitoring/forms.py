@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
 
     from truce.core.models import User
-    from truce.monitoring.models import Incident
+    from truce.monitoring.models import Incident, Observation
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -79,6 +79,11 @@ GROUPING_LABELS: dict[str, StrPromise] = {
     "post": _("Observation post"),
     "zone": _("Zone"),
     "type": _("Type"),
+}
+RESOLUTION_LABELS: dict[str, StrPromise] = {
+    "": _("Not recorded"),
+    "settled_on_ground": _("Settled on the ground"),
+    "referred_to_parties": _("Referred to the parties"),
 }
 CHECK_IN_STATUS_LABELS: dict[str, StrPromise] = {
     "normal": _("Normal"),
@@ -271,6 +276,12 @@ class StatusForm(forms.Form):
         required=False,
         help_text=_("Only for a verified incident."),
     )
+    resolution = forms.ChoiceField(
+        label=_("Resolution"),
+        required=False,
+        choices=list(RESOLUTION_LABELS.items()),
+        help_text=_("How it was dealt with; only for a verified or unconfirmed incident."),
+    )
     notes = forms.CharField(
         label=_("Reason or notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -294,6 +305,101 @@ class StatusForm(forms.Form):
         field = self.fields["responsible_party"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Not named")), *parties.values_list("code", "name")]
+
+
+class CorrectionForm(forms.Form):
+    """Correct an observation: shown with its values; only the fields changed are sent."""
+
+    observed_at = MissionDateTimeField(label=_("Observed at"))
+    type = forms.ChoiceField(label=_("What was seen or heard"), choices=list(TYPE_LABELS.items()))
+    count = forms.IntegerField(label=_("How many"), min_value=1)
+    weapon_type = forms.CharField(label=_("Weapon type"), required=False, max_length=100)
+    bearing_deg = forms.FloatField(label=_("Bearing (degrees)"), required=False)
+    distance_m = forms.FloatField(label=_("Estimated distance (m)"), required=False)
+    direction_of_fire = forms.ChoiceField(
+        label=_("Direction of fire"), required=False, choices=list(DIRECTION_LABELS.items())
+    )
+    direction_place = forms.CharField(label=_("Relative to"), required=False, max_length=200)
+    killed_military = forms.IntegerField(label=_("Killed, military"), min_value=0)
+    killed_civilian = forms.IntegerField(label=_("Killed, civilian"), min_value=0)
+    injured_military = forms.IntegerField(label=_("Injured, military"), min_value=0)
+    injured_civilian = forms.IntegerField(label=_("Injured, civilian"), min_value=0)
+    lat = forms.FloatField(label=_("Latitude"), required=False)
+    lon = forms.FloatField(label=_("Longitude"), required=False)
+    text = forms.CharField(
+        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the observation's history with the values it replaces."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    PLAIN = (
+        "type",
+        "count",
+        "weapon_type",
+        "bearing_deg",
+        "distance_m",
+        "direction_of_fire",
+        "direction_place",
+        "killed_military",
+        "killed_civilian",
+        "injured_military",
+        "injured_civilian",
+        "text",
+    )
+
+    def __init__(self, *args: Any, observation: Observation, **kwargs: Any) -> None:
+        self.observation = observation
+        given = observation.position_method == "given"
+        initial = {name: getattr(observation, name) for name in self.PLAIN}
+        initial |= {
+            "observed_at": local_input(observation.observed_at),
+            "lat": observation.min_lat if given else None,
+            "lon": observation.min_lon if given else None,
+            "version": observation.version,
+        }
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.fields["observed_at"].help_text = _("Mission time (%(zone)s).") % {
+            "zone": mission_zone().key
+        }
+        for name in ("bearing_deg", "distance_m", "lat", "lon"):
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned fields that differ from the observation, as the API's JSON values."""
+        data = self.cleaned_data
+        o = self.observation
+        out: dict[str, Any] = {}
+        # The form shows minutes: an unchanged time is the stored one to the minute.
+        if data["observed_at"] != o.observed_at.replace(second=0, microsecond=0):
+            out["observed_at"] = iso_utc(data["observed_at"])
+        for name in self.PLAIN:
+            value = data.get(name)
+            if isinstance(self.fields[name], forms.CharField | forms.ChoiceField):
+                value = value or ""
+            if value != getattr(o, name):
+                out[name] = value
+        given = (o.min_lon, o.min_lat) if o.position_method == "given" else (None, None)
+        if (data.get("lon"), data.get("lat")) != given:
+            out["lon"], out["lat"] = data.get("lon"), data.get("lat")
+        return out
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the report withdrawn?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I confirm this report is false or a duplicate and should count nowhere."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class NoteForm(forms.Form):

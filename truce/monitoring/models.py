@@ -83,6 +83,18 @@ class IncidentStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+class IncidentResolution(models.TextChoices):
+    """How a closed incident was dealt with, when the mission records it.
+
+    Only a verified or unconfirmed incident carries one (a dismissed report was
+    no incident to resolve); a re-review clears it, as it clears the responsible party.
+    """
+
+    NONE = "", "Not recorded"
+    SETTLED_ON_GROUND = "settled_on_ground", "Settled on the ground"
+    REFERRED_TO_PARTIES = "referred_to_parties", "Referred to the parties"
+
+
 class Severity(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -121,6 +133,13 @@ class Incident(GeoRecord):
     )
     responsible_party = models.ForeignKey(
         Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(
+        max_length=20,
+        choices=IncidentResolution.choices,
+        blank=True,
+        default=IncidentResolution.NONE,
+        help_text="How the mission dealt with it (set with a verified or unconfirmed status).",
     )
     grouped_by_hand = models.BooleanField(
         default=False, help_text="Merged or split by a person: automatic grouping leaves it be."

@@ -11,14 +11,17 @@ reported it and, optionally, how the duty officer closed it:
         observations:
           - {client_uuid: ..., reporter: operator, observed_at: 2020-11-20T06:10:00Z,
              observer_kind: op, observer_post: op-n05, type: other, bearing_deg: 68, ...}
-        verification: {by: duty, status: verified, notes: "Settled on the ground: ..."}
+        verification: {by: duty, status: verified, resolution: settled_on_ground,
+                       notes: "Settled on the ground: ..."}
 
 Each observation is recorded through `observation_record` as its reporter, so the
 services group the observations into incidents and fix positions exactly as for a live
 report. The loader then checks that the incident's observations formed one incident
 (and nothing else joined it), and moves that incident along the verification path
-through `incident_set_status`, as the named reviewer. Observations are matched by
-client_uuid, verifications by the incident's state, so a second load writes nothing.
+through `incident_set_status`, as the named reviewer, recording its resolution (how
+it was dealt with; only with verified or unconfirmed). Observations are matched by
+client_uuid, verifications by the incident's state (status, responsible party,
+resolution, note), so a second load writes nothing.
 
 `check_ins` reads a CSV file (client_uuid, post, checked_in_at, status, note, reporter),
 each row recorded through `check_in_record`.
@@ -47,6 +50,7 @@ from truce.core.scenario import (
 from truce.core.sharing import Scope
 from truce.monitoring.models import (
     Incident,
+    IncidentResolution,
     IncidentStatus,
     Observation,
     ObservationType,
@@ -80,7 +84,10 @@ CHECK_IN_STATUSES = ("normal", "degraded")
 CHECK_IN_COLUMNS = ("client_uuid", "post", "checked_in_at", "status", "note", "reporter")
 CHECK_IN_REQUIRED = ("client_uuid", "post", "checked_in_at", "reporter")
 INCIDENT_KEYS = {"key", "summary", "observations", "verification"}
-VERIFICATION_KEYS = {"by", "status", "notes", "responsible_party"}
+VERIFICATION_KEYS = {"by", "status", "notes", "responsible_party", "resolution"}
+# Statuses an incident's resolution goes with (incidents.RESOLVED_STATUSES).
+RESOLVED_STATUSES = (IncidentStatus.VERIFIED.value, IncidentStatus.UNCONFIRMED.value)
+RESOLUTIONS = tuple(r for r in IncidentResolution.values if r)
 
 
 # --- shared checks ----------------------------------------------------------------------
@@ -234,6 +241,9 @@ def _verification(ctx: LoadContext, raw: Raw) -> dict[str, Any]:
             raise raw.error(
                 f"{responsible!r} is not side A's or side B's party", "responsible_party"
             )
+    resolution = raw.choice("resolution", RESOLUTIONS, required=False) or ""
+    if resolution and status not in RESOLVED_STATUSES:
+        raise raw.error("a resolution goes with a verified or unconfirmed status", "resolution")
     return {
         "by": checked_user(
             ctx,
@@ -246,6 +256,7 @@ def _verification(ctx: LoadContext, raw: Raw) -> dict[str, Any]:
         "status": status,
         "notes": raw.text("notes", max_length=5000).strip(),
         "responsible_party": responsible or None,
+        "resolution": resolution,
     }
 
 
@@ -348,8 +359,10 @@ def _write_verification(item: Item) -> Outcome:
     target = fields["status"]
     notes = fields["notes"]
     party = incident.responsible_party.code if incident.responsible_party else None
-    move = incident.status != target or (
-        target == IncidentStatus.VERIFIED and party != fields["responsible_party"]
+    move = (
+        incident.status != target
+        or (target == IncidentStatus.VERIFIED and party != fields["responsible_party"])
+        or incident.resolution != fields["resolution"]
     )
     note_missing = bool(notes) and notes not in incident.notes
     if not move and not note_missing:
@@ -375,6 +388,7 @@ def _write_verification(item: Item) -> Outcome:
             expected_version=incident.version,
             responsible_party=fields["responsible_party"],
             notes=notes if note_missing else None,
+            resolution=fields["resolution"] or None,
         )
     except DomainError as exc:
         raise _service_error(item, exc) from None

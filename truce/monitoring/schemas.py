@@ -79,11 +79,37 @@ class StatusIn(_In):
         None, description="Party code; only with (or once) the status is verified."
     )
     notes: str | None = None
+    resolution: str | None = Field(
+        None,
+        description=(
+            "How the mission dealt with it: settled_on_ground or referred_to_parties; only "
+            "with verified or unconfirmed (each such status change states it again)."
+        ),
+    )
 
 
 class NoteIn(_In):
     text: str
     version: int = Field(description="The incident version the note was written against.")
+
+
+class CorrectIn(_In):
+    changes: dict[str, Any] = Field(
+        description=(
+            "The fields to correct and their new values: observed_at, type, count, "
+            "weapon_type, bearing_deg, distance_m, lon and lat (together), direction_of_fire, "
+            "direction_place, killed_military, killed_civilian, injured_military, "
+            "injured_civilian, text. Checked as at ingest; null removes a bearing, distance "
+            "or position."
+        )
+    )
+    expected_version: int = Field(description="The observation version the change was made from.")
+    reason: str = Field(description="Why; kept in the observation's history.")
+
+
+class WithdrawIn(_In):
+    expected_version: int = Field(description="The observation version being withdrawn.")
+    reason: str = Field(description="Why the report is withdrawn; kept in its history.")
 
 
 class MergeIn(_In):
@@ -184,6 +210,12 @@ class ObservationDetailOut(ObservationOut):
     attachments: list[AttachmentOut]
 
 
+class WithdrawnOut(Schema):
+    id: str
+    version: int = Field(description="The withdrawn version (a tombstone).")
+    withdrawn_at: str = Field(description="ISO 8601, UTC.")
+
+
 class BatchItemOut(Schema):
     index: int
     id: str
@@ -210,6 +242,9 @@ class IncidentOut(GeoOut):
     severity: str
     status: str
     responsible_party: str | None = Field(description="Party code, only once verified.")
+    resolution: str = Field(
+        description="settled_on_ground, referred_to_parties, or '' (none recorded)."
+    )
     grouped_by_hand: bool
     notes: str
     observation_count: int = Field(description="Observations this reader may see.")

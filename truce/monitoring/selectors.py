@@ -31,7 +31,7 @@ from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 from truce.core.errors import InvalidInput, NotFound
 from truce.core.models import Facility, FacilityKind, User, Zone
 from truce.core.selectors import BBoxFilter, get_visible, in_bbox, visible_by_key
-from truce.core.sharing import viewer_scope, visible
+from truce.core.sharing import viewer_scope, visibility_q, visible
 from truce.lib.time import window_bounds, window_of
 from truce.monitoring import map_features, rawsql
 from truce.monitoring.models import (
@@ -530,3 +530,21 @@ def observation_get(user: User | None, public_id: uuid.UUID | str) -> Observatio
         )
     except NotFound:
         raise NotFound("no such observation", field="id") from None
+
+
+def observation_record_get(user: User | None, public_id: uuid.UUID | str) -> Observation:
+    """One observation by public id, a withdrawn one too: its page of versions stays
+    readable (to whoever may see it) after it has left every list, count and map.
+    NotFound whether it is absent or hidden."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound("no such observation", field="id") from None
+    row = (
+        Observation.objects.select_related("observer_post", "zone", "incident", "reporting_party")
+        .filter(visibility_q(user), public_id=key)
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such observation", field="id")
+    return row

@@ -123,6 +123,7 @@ def incident_out(incident: Incident, user: User) -> dict[str, Any]:
         "severity": incident.severity,
         "status": incident.status,
         "responsible_party": responsible_party_code(incident, user),
+        "resolution": incident.resolution,
         "grouped_by_hand": incident.grouped_by_hand,
         "notes": incident.notes,
         "observation_count": incident.observation_count,

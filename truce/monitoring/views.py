@@ -31,6 +31,7 @@ from truce.core.serializers import reference
 from truce.lib.time import utcnow, window_of
 from truce.monitoring import lookups, selectors, services
 from truce.monitoring.forms import (
+    RESOLUTION_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
     TYPE_LABELS,
@@ -211,6 +212,7 @@ def _incident_page(
             else None
         ),
         "status_label": STATUS_LABELS.get(incident.status, incident.status),
+        "resolution_label": RESOLUTION_LABELS.get(incident.resolution, ""),
         "severity_label": SEVERITY_LABELS.get(incident.severity, incident.severity),
         "type_label": TYPE_LABELS.get(incident.type, incident.type),
         "timeline": timeline(incident, observations, user),
@@ -291,6 +293,7 @@ def incident_status(request: HttpRequest, public_id: Any) -> HttpResponse:
                 expected_version=data["version"],
                 responsible_party=data["responsible_party"] or None,
                 notes=data["notes"] or None,
+                resolution=data["resolution"] or None,
             )
         except DomainError as exc:
             _refuse(form, exc)

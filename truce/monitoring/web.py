@@ -21,12 +21,14 @@ from truce.core import selectors as core_selectors
 from truce.core.models import Facility, FacilityKind
 from truce.core.serializers import reference
 from truce.ledger.selectors import record_history
-from truce.lib.time import utcnow, window_bounds
+from truce.lib.time import to_mission_time, utcnow, window_bounds
 from truce.monitoring import selectors
 from truce.monitoring.forms import (
     CHECK_IN_STATUS_LABELS,
+    DIRECTION_LABELS,
     GROUPING_LABELS,
     OBSERVER_LABELS,
+    RESOLUTION_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
     TYPE_LABELS,
@@ -47,6 +49,7 @@ TIMELINE_LABELS: dict[str, StrPromise] = {
     "status": _("Status"),
     "severity": _("Severity"),
     "responsible_party": _("Responsible party"),
+    "resolution": _("Resolution"),
     "notes": _("Notes"),
     "type": _("Type"),
     "observation_count": _("Observations"),
@@ -67,11 +70,14 @@ ACTION_LABELS: dict[str, StrPromise] = {
     "merge": _("merged"),
     "split": _("split"),
     "delete": _("dissolved"),
+    "observation_corrected": _("an observation corrected"),
+    "observation_withdrawn": _("an observation withdrawn"),
 }
 TIMELINE_FIELDS = (
     "status",
     "severity",
     "responsible_party",
+    "resolution",
     "notes",
     "type",
     "observation_count",
@@ -105,6 +111,7 @@ def observation_rows(observations: Iterable[Observation], user: User) -> list[di
         rows.append(
             {
                 "observation": o,
+                "url": reverse("monitoring:observation-detail", kwargs={"public_id": o.public_id}),
                 "type_label": TYPE_LABELS.get(o.type, o.type),
                 "observer": reference(o.observer_post, user, "name")
                 or o.observer_label
@@ -144,6 +151,8 @@ def _value_text(name: str, value: Any, parties: Mapping[str, str]) -> str:
         return str(STATUS_LABELS.get(value, value))
     if name == "severity":
         return str(SEVERITY_LABELS.get(value, value))
+    if name == "resolution":
+        return str(RESOLUTION_LABELS.get(value, value))
     if name == "type":
         return str(TYPE_LABELS.get(value, value))
     if name == "responsible_party":
@@ -212,6 +221,95 @@ def _observation_details(o: Observation, user: User) -> list[tuple[str, str]]:
     if o.casualties:
         details.append((_label("casualties"), str(o.casualties)))
     return details
+
+
+# --- an observation's versions ---------------------------------------------------------
+
+OBSERVATION_ACTIONS: dict[str, StrPromise] = {
+    "create": _("reported"),
+    "correct": _("corrected"),
+    "withdraw": _("withdrawn"),
+}
+# What a reader is shown of a version: what the observer reported, and the derived
+# position and mission day (the zone is left out: it may be one the reader may not see).
+OBSERVATION_FIELD_LABELS: dict[str, StrPromise] = {
+    "observed_at": _("Observed at"),
+    "window": _("Mission day"),
+    "type": _("Type"),
+    "count": _("Count"),
+    "weapon_type": _("Weapon type"),
+    "bearing_deg": _("Bearing"),
+    "distance_m": _("Distance"),
+    "geometry": _("Position"),
+    "position_method": _("Position from"),
+    "direction_of_fire": _("Direction of fire"),
+    "direction_place": _("Relative to"),
+    "killed_military": _("Killed, military"),
+    "killed_civilian": _("Killed, civilian"),
+    "injured_military": _("Injured, military"),
+    "injured_civilian": _("Injured, civilian"),
+    "text": _("Text"),
+}
+
+
+POSITION_LABELS: dict[str, StrPromise] = {
+    "given": _("Position given"),
+    "bearing_distance": _("Bearing and distance from the observer"),
+}
+
+
+def _observation_value(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "position_method":
+        return str(POSITION_LABELS.get(value, value))
+    if name == "type":
+        return str(TYPE_LABELS.get(value, value))
+    if name == "direction_of_fire":
+        return str(DIRECTION_LABELS.get(value, value))
+    if name == "geometry" and isinstance(value, dict):
+        lon, lat = value.get("coordinates", [None, None])
+        return f"{lat:.5f}, {lon:.5f}" if lat is not None and lon is not None else "—"
+    if name == "bearing_deg" and isinstance(value, int | float):
+        return f"{value:g}°"
+    if name == "distance_m" and isinstance(value, int | float):
+        return f"{value:g} m"
+    if name == "observed_at" and isinstance(value, str):
+        return to_mission_time(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def observation_history_rows(observation: Observation, user: User) -> list[dict[str, Any]]:
+    """The observation's versions the viewer may see, newest first: who, when, what and why.
+
+    A correction lists each field it changed with the value it replaced (kept in
+    its ledger entry); a withdrawal shows its reason.
+    """
+    rows = []
+    for item in reversed(record_history(observation, user)):
+        data = item.data
+        previous = data.get("previous") if item.entry.action == "correct" else None
+        changes = [
+            (
+                str(label),
+                _observation_value(name, previous.get(name)),
+                _observation_value(name, data.get(name)),
+            )
+            for name, label in OBSERVATION_FIELD_LABELS.items()
+            if isinstance(previous, dict) and name in previous
+        ]
+        rows.append(
+            {
+                "version": item.entry.record_version,
+                "recorded_at": item.entry.recorded_at,
+                "actor": item.entry.actor,
+                "action": item.entry.action,
+                "action_label": OBSERVATION_ACTIONS.get(item.entry.action, item.entry.action),
+                "reason": data.get("reason", ""),
+                "changes": changes,
+            }
+        )
+    return rows
 
 
 # --- observation posts -------------------------------------------------------------------

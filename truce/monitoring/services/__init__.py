@@ -5,6 +5,11 @@ Callers (API, screens, importers, the simulator) use only these names.
 
 from truce.monitoring.services.attachments import attachment_add, max_attachment_bytes
 from truce.monitoring.services.checkins import CheckInResult, check_in_record
+from truce.monitoring.services.corrections import (
+    may_correct,
+    observation_correct,
+    observation_withdraw,
+)
 from truce.monitoring.services.incidents import (
     TRANSITIONS,
     incident_add_note,
@@ -37,6 +42,9 @@ __all__ = [
     "incidents_regroup",
     "is_reviewer",
     "max_attachment_bytes",
+    "may_correct",
+    "observation_correct",
     "observation_record",
+    "observation_withdraw",
     "observations_record_batch",
 ]

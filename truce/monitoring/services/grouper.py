@@ -78,6 +78,8 @@ def pending_exist() -> bool:
 @dataclass
 class _Round:
     ids: list[int]
+    # The version of each pending observation the plan read (a correction makes a new one).
+    versions: list[int]
     plan: joining.JoinPlan
     # Observations the event rules may concern, and the row of each in the plan.
     alerts: list[Observation]
@@ -85,14 +87,14 @@ class _Round:
     alert_plan: hooks.ObservationAlertPlan | None
 
 
-def _pending(limit: int) -> tuple[list[int], list[Any]]:
-    """Ids and observed_at of the oldest pending observations."""
+def _pending(limit: int) -> tuple[list[int], list[Any], list[int]]:
+    """Ids, observed_at and versions of the oldest pending observations."""
     rows = list(
         Observation.objects.filter(incident__isnull=True, is_deleted=False)
         .order_by("observed_at", "id")
-        .values_list("id", "observed_at")[:limit]
+        .values_list("id", "observed_at", "version")[:limit]
     )
-    return [r[0] for r in rows], [r[1] for r in rows]
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 def _fresh_rows(ids: list[int]) -> list[tuple[Any, ...]]:
@@ -105,13 +107,13 @@ def _fresh_rows(ids: list[int]) -> list[tuple[Any, ...]]:
 
 
 def _plan(limit: int) -> _Round | None:
-    ids, times = _pending(limit)
+    ids, times, versions = _pending(limit)
     if not ids:
         return None
     heads = type_heads([*PLACE_TYPES, *hooks.PLAN_TYPES])
     plan = joining.plan_join(None, _fresh_rows(ids), times, places_now(heads))
     alerts, rows, alert_plan = _plan_alerts(plan, ids, heads)
-    return _Round(ids, plan, alerts, rows, alert_plan)
+    return _Round(ids, versions, plan, alerts, rows, alert_plan)
 
 
 def _plan_alerts(
@@ -207,18 +209,21 @@ def _proximity_hits(
 
 
 class _Stale(Exception):
-    """A pending observation was grouped or removed after the plan read it."""
+    """A pending observation was grouped, corrected or withdrawn after the plan read it."""
 
 
-def _link(ids: Sequence[int], incidents: Sequence[Incident]) -> None:
-    """Point each observation at its incident, if it is still pending (else _Stale)."""
+def _link(ids: Sequence[int], versions: Sequence[int], incidents: Sequence[Incident]) -> None:
+    """Point each observation at its incident, if it is still pending and at the version
+    the plan read (else _Stale)."""
     q = connection.ops.quote_name
     sql = (
         f"UPDATE {q(Observation._meta.db_table)} SET {q('incident_id')} = %s "  # noqa: S608
-        f"WHERE {q('id')} = %s AND {q('incident_id')} IS NULL AND NOT {q('is_deleted')}"
+        f"WHERE {q('id')} = %s AND {q('version')} = %s AND {q('incident_id')} IS NULL "
+        f"AND NOT {q('is_deleted')}"
     )
+    params = [(i.pk, o, v) for o, v, i in zip(ids, versions, incidents, strict=True)]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(i.pk, o) for o, i in zip(ids, incidents, strict=True)])
+        cursor.executemany(sql, params)
         linked = cursor.rowcount
     if linked != len(ids):
         raise _Stale(f"{len(ids) - linked} of {len(ids)} observations changed meanwhile")
@@ -226,7 +231,7 @@ def _link(ids: Sequence[int], incidents: Sequence[Incident]) -> None:
 
 def _apply(planned: _Round, head: Any) -> None:
     joined = joining.apply_join(planned.plan)
-    _link(planned.ids, joined.incident_of_fresh)
+    _link(planned.ids, planned.versions, joined.incident_of_fresh)
     ledger_append_many(actor=None, entries=joined.entries, head=head)
     for observation, row in zip(planned.alerts, planned.alert_rows, strict=True):
         observation.incident = joined.incident_of_fresh[row]

@@ -11,7 +11,10 @@ Verification follows the missions' usual path:
     verified | unconfirmed | dismissed -> under_review   (a re-review)
 
 A responsible party (side A or side B) is named only when the incident is
-set to verified; a re-review clears it.
+set to verified; a re-review clears it. So is a resolution (how the mission
+dealt with it: settled on the ground, referred to the parties), recorded only
+with a verified or unconfirmed status: each move to such a status states it
+again, and a re-review clears it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from truce.core.models import Party, RoleCode, User
 from truce.core.sharing import Scope, can_see
 from truce.ledger.services import PendingEntry, ledger_append_many, ledger_lock
 from truce.lib.time import iso_utc, utcnow
-from truce.monitoring.models import Incident, IncidentStatus, Observation
+from truce.monitoring.models import Incident, IncidentResolution, IncidentStatus, Observation
 from truce.monitoring.services.settle import (
     INCIDENT_TYPE,
     References,
@@ -49,6 +52,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DISMISSED: frozenset({S.UNDER_REVIEW}),
 }
 NOTE_LIMIT = 5_000
+# Statuses that may carry a resolution: a dismissed report was no incident to resolve.
+RESOLVED_STATUSES = frozenset({S.VERIFIED, S.UNCONFIRMED})
+RESOLUTIONS = frozenset(IncidentResolution.values)
 
 
 def is_reviewer(user: User | None) -> bool:
@@ -230,8 +236,14 @@ def incident_set_status(
     expected_version: int,
     responsible_party: str | None = None,
     notes: str | None = None,
+    resolution: str | None = None,
 ) -> Incident:
-    """Move an incident along the verification path (see the module docstring)."""
+    """Move an incident along the verification path (see the module docstring).
+
+    resolution is one of IncidentResolution's values ("" or None: none recorded),
+    only with a verified or unconfirmed status; it is in the ledger entry with
+    the status.
+    """
     ledger_lock()
     (current,) = _locked(actor, [incident])
     _check_version(current, expected_version)
@@ -249,9 +261,21 @@ def incident_set_status(
             "a responsible party is named only when the incident is verified",
             field="responsible_party",
         )
+    if resolution and resolution not in RESOLUTIONS:
+        choices = ", ".join(sorted(r for r in RESOLUTIONS if r))
+        raise InvalidInput(
+            f"unknown resolution {resolution!r}; use one of {choices} (or none)",
+            field="resolution",
+        )
+    if resolution and status not in RESOLVED_STATUSES:
+        raise InvalidInput(
+            "a resolution is recorded only when the incident is verified or unconfirmed",
+            field="resolution",
+        )
     previous = current.status
     current.status = status
     current.responsible_party = _responsible(responsible_party) if responsible_party else None
+    current.resolution = resolution or IncidentResolution.NONE
     if notes:
         _append_note(current, actor, notes, label=status)
     _save_version(current, actor, "set_status")

@@ -13,6 +13,12 @@ so the per-observation work stays one dictionary update. Each distinct
 rollup key is one upsert (INSERT ... ON CONFLICT DO UPDATE adding to the
 row), which SQLite and PostgreSQL both run atomically under the row's lock,
 inside the caller's transaction.
+
+A correction or a withdrawal takes an observation's counts back
+(rollups_adjust): what it added, as it was counted, is subtracted from its
+old rows and what it now adds goes to its new ones. A row left counting no
+observation is removed, so a day's answer never lists a post, zone or type
+with nothing in it.
 """
 
 from __future__ import annotations
@@ -151,3 +157,51 @@ def rollups_add(observations: Iterable[Countable]) -> int:
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(connection.vendor), params)
     return len(params)
+
+
+@cache
+def _adjust_sql(vendor: str) -> tuple[str, str]:
+    """UPDATE adding signed amounts to one existing row, and DELETE of that row once empty."""
+    q = connection.ops.quote_name
+    table = q(ObservationCount._meta.db_table)
+    sets = ", ".join(f"{q(c)} = {q(c)} + %s" for c in SUM_COLUMNS)
+    where = " AND ".join(f"{q(c)} = %s" for c in KEY_COLUMNS)
+    # Identifiers come from the model's meta, quoted; values are parameters.
+    update = f"UPDATE {table} SET {sets} WHERE {where}"  # noqa: S608
+    delete = f"DELETE FROM {table} WHERE {where} AND {q('observations')} = 0"  # noqa: S608
+    return update, delete
+
+
+def rollups_adjust(*, removed: Iterable[Countable], added: Iterable[Countable]) -> int:
+    """Take back what `removed` added to the counts and add `added`; returns keys touched.
+
+    removed are observations as they were counted (a correction's old values,
+    a withdrawn observation), added as they now count; in the caller's
+    transaction. Rows that only grow are upserted as by rollups_add; rows
+    that lose anything existed already (the removed observation was counted
+    in them), so they are updated in place, and deleted once they count none.
+    """
+    delta = rollup_sums(added)
+    for key, totals in rollup_sums(removed).items():
+        row = delta.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate(totals):
+            row[i] -= value
+    changed = sorted((key, totals) for key, totals in delta.items() if any(totals))
+    if not changed:
+        return 0
+    adapt = connection.ops.adapt_datefield_value
+
+    def key_params(key: Key) -> list[Any]:
+        audience, dimension, window, key_id, key_type = key
+        return [audience, dimension, adapt(window), key_id, key_type]
+
+    grow = [[*key_params(k), *t] for k, t in changed if min(t) >= 0]
+    shrink = [(key_params(k), t) for k, t in changed if min(t) < 0]
+    update, delete = _adjust_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        if grow:
+            cursor.executemany(_upsert_sql(connection.vendor), grow)
+        if shrink:
+            cursor.executemany(update, [[*t, *k] for k, t in shrink])
+            cursor.executemany(delete, [k for k, _ in shrink])
+    return len(changed)

@@ -258,6 +258,38 @@ def _instant(value: Any, errors: _Errors) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+def _check_time(
+    observed_at: dt.datetime | None, earliest: dt.datetime, latest: dt.datetime, errors: _Errors
+) -> None:
+    if observed_at is None:
+        return
+    if observed_at > latest:
+        errors.add(
+            "observed_at",
+            "observed_at is in the future (more than 5 minutes ahead of the server's clock)",
+        )
+    elif observed_at < earliest:
+        errors.add(
+            "observed_at", f"observed_at is before the ceasefire's start ({earliest.isoformat()})"
+        )
+
+
+def _bearing(value: Any, errors: _Errors) -> float | None:
+    bearing = _number(value, "bearing_deg", errors)
+    if bearing is not None and not 0.0 <= bearing < 360.0:
+        errors.add("bearing_deg", f"bearing_deg {bearing} is outside [0, 360)")
+    return bearing
+
+
+def _distance(value: Any, errors: _Errors) -> float | None:
+    distance = _number(value, "distance_m", errors)
+    if distance is not None and distance < 0:
+        errors.add("distance_m", "distance_m cannot be negative")
+    elif distance is not None and distance > max_distance_m():
+        errors.add("distance_m", f"distance_m is beyond {max_distance_m():.0f} m")
+    return distance
+
+
 def _pair(
     data: Mapping[str, Any], lon_key: str, lat_key: str, errors: _Errors
 ) -> tuple[float | None, float | None]:
@@ -339,30 +371,14 @@ def clean_item(
     else:
         errors.add("client_uuid", "client_uuid is required (a UUID made by the client)")
     observed_at = _instant(data.get("observed_at"), errors)
-    if observed_at is not None:
-        if observed_at > ctx.latest:
-            errors.add(
-                "observed_at",
-                "observed_at is in the future (more than 5 minutes ahead of the server's clock)",
-            )
-        elif observed_at < ctx.earliest:
-            errors.add(
-                "observed_at",
-                f"observed_at is before the ceasefire's start ({ctx.earliest.isoformat()})",
-            )
+    _check_time(observed_at, ctx.earliest, ctx.latest, errors)
     kind = _choice(data.get("observer_kind"), "observer_kind", KINDS, "observer kind", errors)
     obs_type = _choice(data.get("type"), "type", TYPES, "observation type", errors)
     post = _check_observer(ctx, kind, data, errors) if kind else None
     observer_lon, observer_lat = _pair(data, "observer_lon", "observer_lat", errors)
     lon, lat = _pair(data, "lon", "lat", errors)
-    bearing = _number(data.get("bearing_deg"), "bearing_deg", errors)
-    if bearing is not None and not 0.0 <= bearing < 360.0:
-        errors.add("bearing_deg", f"bearing_deg {bearing} is outside [0, 360)")
-    distance = _number(data.get("distance_m"), "distance_m", errors)
-    if distance is not None and distance < 0:
-        errors.add("distance_m", "distance_m cannot be negative")
-    elif distance is not None and distance > max_distance_m():
-        errors.add("distance_m", f"distance_m is beyond {max_distance_m():.0f} m")
+    bearing = _bearing(data.get("bearing_deg"), errors)
+    distance = _distance(data.get("distance_m"), errors)
     count = _count(data.get("count"), "count", errors, default=1, minimum=1)
     casualties = [_count(data.get(f), f, errors, default=0, minimum=0) for f in CASUALTY_FIELDS]
     direction = _choice(
@@ -449,3 +465,72 @@ def errors_as_list(index: int, problems: Mapping[str, str]) -> list[dict[str, An
 def first_error(problems: Iterable[tuple[str, str]]) -> InvalidInput:
     field, message = next(iter(problems))
     return InvalidInput(message, field=None if field == "item" else field)
+
+
+# --- corrections -------------------------------------------------------------------------
+
+# What a correction may change: what the observer saw, never who saw it, from where,
+# or with whom it is shared (a report from the wrong post is withdrawn and sent again).
+CORRECTABLE_FIELDS = frozenset(
+    {
+        "observed_at",
+        "type",
+        "count",
+        "weapon_type",
+        "bearing_deg",
+        "distance_m",
+        "lon",
+        "lat",
+        "direction_of_fire",
+        "direction_place",
+        *CASUALTY_FIELDS,
+        "text",
+    }
+)
+
+
+def clean_correction(
+    changes: Any, *, earliest: dt.datetime, latest: dt.datetime
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The corrected fields, checked and normalised by the ingest's own rules.
+
+    Returns (values, {}) or ({}, every problem as field -> message). A null
+    bearing, distance or position (lon and lat together) removes it; null
+    text becomes empty, null counts their default.
+    """
+    errors = _Errors()
+    if not isinstance(changes, Mapping) or not changes:
+        return {}, {"changes": "name at least one field to correct"}
+    for key in changes:
+        if key not in CORRECTABLE_FIELDS:
+            allowed = ", ".join(sorted(CORRECTABLE_FIELDS))
+            errors.add(str(key), f"{key!r} cannot be corrected; correctable fields: {allowed}")
+    out: dict[str, Any] = {}
+    if "observed_at" in changes:
+        observed_at = _instant(changes["observed_at"], errors)
+        _check_time(observed_at, earliest, latest, errors)
+        out["observed_at"] = observed_at
+    if "type" in changes:
+        out["type"] = _choice(changes["type"], "type", TYPES, "observation type", errors)
+    if "count" in changes:
+        out["count"] = _count(changes["count"], "count", errors, default=1, minimum=1)
+    for name in CASUALTY_FIELDS:
+        if name in changes:
+            out[name] = _count(changes[name], name, errors, default=0, minimum=0)
+    if "bearing_deg" in changes:
+        out["bearing_deg"] = _bearing(changes["bearing_deg"], errors)
+    if "distance_m" in changes:
+        out["distance_m"] = _distance(changes["distance_m"], errors)
+    if "lon" in changes or "lat" in changes:
+        lon, lat = _pair(changes, "lon", "lat", errors)
+        out["lon"], out["lat"] = lon, lat
+    if "direction_of_fire" in changes:
+        out["direction_of_fire"] = _choice(
+            changes["direction_of_fire"], "direction_of_fire", DIRECTIONS, "direction", errors
+        )
+    for name in ("weapon_type", "direction_place", "text"):
+        if name in changes:
+            out[name] = _text(changes[name], name, errors)
+    if errors.items:
+        return {}, errors.items
+    return out, {}
