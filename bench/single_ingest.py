@@ -12,9 +12,11 @@ the moment the request was sent.
 Alerts: during the load a prober POSTs an OP report with a civilian injured
 every half second (each its own event, so each raises its own alert under
 the demo's "Any casualty" rule), and a poller GETs
-/api/v1/alerts/?status=open&kind=casualty&since=... as the duty officer every
-50 ms, since 5 s before the newest alert it has seen (a client that asked for
-everything since the start would read a growing list 20 times a second).
+/api/v1/alerts/?status=open&kind=casualty&since=... as the duty officer's
+client would, every 500 ms (the interval the queue page polls at; --poll-ms
+50 measures the latency finer, at 20 reads a second), asking for what was
+raised since 5 s before the newest alert it has seen (a client that asked
+for everything since the start would read a growing list every time).
 Alert latency is from the prober's 201 (the commit) to the first poll answer
 holding the alert. Beside it, the duty officer's web queue is watched
 as a browser would: signed in through the login form, its fragment polled at
@@ -330,7 +332,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--probe-every", type=float, default=0.5, help="seconds between probes")
-    parser.add_argument("--poll-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--poll-ms", type=float, default=500.0, help="API poll interval (the page's: 500)"
+    )
     parser.add_argument(
         "--sequential", type=int, help="back-to-back requests first (default 300; quick 20)"
     )
