@@ -16,13 +16,19 @@ BY on a few days, for a mission user and a side A user.
 Measured, in the same run, interleaved query by query on the same random days:
 * Truce: counts_for(user, window=day, by=post|zone|type), and the incident
   map as the endpoint builds it (incident_map_geojson with a day and a bbox:
-  the rows of incidents_visible_to as plain tuples, written as GeoJSON text);
+  each visible incident's stored feature text, completed per reader);
   the warm-up answers are also checked, value for value, against the
   model-instance serializer (untimed);
 * DuckDB: the same answers from the raw observation and incident tables,
   exported once (untimed) into a DuckDB file in id order (DuckDB's SQLite
   scanner is an extension it would download; the run stays offline).
 Each DuckDB answer is compared with Truce's (the same rows).
+
+Each map view is measured twice: first on its day (Truce then reads the
+day's pages from disk unless the OS still holds them; DuckDB may find them
+in its buffer pool, filled by the export in this process) and again right
+after, as a refreshing map asks (both from cache). Both are reported, each
+with its own targets.
 
 Targets: Truce p95 under 50 ms, and at least 3 times faster than DuckDB.
 """
@@ -479,6 +485,18 @@ def main(argv: list[str] | None = None) -> None:
                     record(f"duckdb map {name}", t_duck)
                 if _ids(duck_body) != _ids(body):
                     disagree.append(f"map {name} {window}")
+            # The same view again, as a duty officer's map refreshes: each side then
+            # reads from its cache (SQLite's pages from the OS, DuckDB's from its own
+            # buffer pool, which the first view may have found warm already).
+            _, t_again = _measure(lambda u=user, d=window, b=bbox: _truce_map(u, d, b))
+            if q >= warm:
+                record(f"truce map repeated {name}", t_again)
+            if duck is not None:
+                _, t_duck_again = _measure(
+                    lambda d=window, b=bbox, s=is_side, n=name: duck_map(duck, d, b, s, labels[n])
+                )
+                if q >= warm:
+                    record(f"duckdb map repeated {name}", t_duck_again)
 
     log(
         f"counts_at_scale: map text vs the reference serializer: "
@@ -512,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
             "map features per answer", f"median {int(np.median(features))}, max {max(features)}"
         )
     for name, _, _ in readers:
-        for what in ("counts", "map"):
+        for what in ("counts", "map", "map repeated"):
             truce_s = stats[f"truce {what} {name}"]
             result.target(
                 f"{what} p95 < 50 ms ({name})", fmt_ms(truce_s["p95"]), truce_s["p95"] < 50
