@@ -38,10 +38,9 @@ version), and never groups a withdrawn one.
 
 from __future__ import annotations
 
-import datetime as dt
+import copy
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -109,43 +108,6 @@ _WRITTEN = (
     "updated_at",
     "updated_by",
 )
-
-
-@dataclass
-class _Counted:
-    """An observation's values as the rollups counted them (rollups.Countable)."""
-
-    window: dt.date
-    observer_post_id: int | None
-    zone_id: int | None
-    type: str
-    count: int
-    killed_military: int
-    killed_civilian: int
-    injured_military: int
-    injured_civilian: int
-    share_side_a: bool
-    share_side_b: bool
-    share_agencies: bool
-    share_public: bool
-
-    @classmethod
-    def of(cls, o: Observation) -> _Counted:
-        return cls(
-            o.window,
-            o.observer_post_id,
-            o.zone_id,
-            o.type,
-            o.count,
-            o.killed_military,
-            o.killed_civilian,
-            o.injured_military,
-            o.injured_civilian,
-            o.share_side_a,
-            o.share_side_b,
-            o.share_agencies,
-            o.share_public,
-        )
 
 
 def may_correct(user: User | None, observation: Observation) -> bool:
@@ -318,7 +280,8 @@ def observation_correct(
     if problems:
         raise first_error(problems.items())
     before = _payload(current)
-    counted = _Counted.of(current)
+    # The values the rollups counted, kept before the changes are applied.
+    counted = copy.copy(current)
     given = (
         (current.min_lon, current.min_lat)
         if current.position_method == PositionMethod.GIVEN
