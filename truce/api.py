@@ -32,9 +32,14 @@ from truce.core.api import router as core_router
 from truce.core.auth import BearerTokenAuth, SessionCsrfAuth
 from truce.core.errors import DomainError
 from truce.core.figures_api import router as figures_router
+from truce.damage.api import router as damage_router
+from truce.detainees.api import router as detainees_router
 from truce.ledger.api import router as ledger_router
 from truce.lib.pagination import PageError
 from truce.monitoring.api import router as monitoring_router
+from truce.population.api import router as population_router
+from truce.shelter.api import router as shelter_router
+from truce.winter.api import router as winter_router
 
 logger = logging.getLogger("truce.api")
 
@@ -194,3 +199,8 @@ api.add_router("/ledger", ledger_router)
 api.add_router("/figures", figures_router)
 api.add_router("/monitoring", monitoring_router)
 api.add_router("/alerts", alerts_router)
+api.add_router("/population", population_router)
+api.add_router("/detainees", detainees_router)
+api.add_router("/damage", damage_router)
+api.add_router("/shelter", shelter_router)
+api.add_router("/winter", winter_router)

@@ -72,6 +72,11 @@ INSTALLED_APPS = [
     "truce.ledger",
     "truce.monitoring",
     "truce.alerts",
+    "truce.population",
+    "truce.detainees",
+    "truce.damage",
+    "truce.shelter",
+    "truce.winter",
 ]
 
 MIDDLEWARE = [

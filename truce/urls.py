@@ -9,5 +9,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("monitoring/", include("truce.monitoring.urls")),
     path("alerts/", include("truce.alerts.urls")),
+    path("population/", include("truce.population.urls")),
+    path("detainees/", include("truce.detainees.urls")),
+    path("damage/", include("truce.damage.urls")),
+    path("shelter/", include("truce.shelter.urls")),
+    path("winter/", include("truce.winter.urls")),
     path("", include("truce.core.urls")),
 ]

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+RESPONSE_NAMESPACES = ("population", "detainees", "damage", "shelter", "winter")
+
 
 def truce(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -13,4 +15,6 @@ def truce(request: HttpRequest) -> dict[str, Any]:
         "truce_mode": settings.TRUCE_MODE,
         "viewer_party": party,
         "mission_time_zone": settings.MISSION_TIME_ZONE,
+        # The apps under the Response menu, so the menu shows which is open.
+        "response_namespaces": RESPONSE_NAMESPACES,
     }

@@ -1,0 +1,1 @@
+"""Damage assessment: models (see issue 4)."""

@@ -1,0 +1,1 @@
+"""Exchanges of detainees and remains: models (see issue 4)."""

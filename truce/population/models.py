@@ -1,0 +1,1 @@
+"""Displacement and returns: models (see issue 4)."""

@@ -1,0 +1,1 @@
+"""Shelter: models (see issue 4)."""

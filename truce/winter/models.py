@@ -1,0 +1,1 @@
+"""Winter readiness: models (see issue 4)."""
