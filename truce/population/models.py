@@ -38,6 +38,7 @@ class DisplacementBaseline(Record):
     names neither ("districts adjacent to the area"); the destination likewise.
     """
 
+    code = models.SlugField(max_length=60, unique=True, help_text="Key of the estimate.")
     measure = models.CharField(max_length=20, choices=Measure.choices, default=Measure.DISPLACED)
     label = models.CharField(
         max_length=200, help_text="Short name of the estimate, as the breakdown shows it."
@@ -115,6 +116,7 @@ class FlowCount(Record):
 class ReturnMovement(Record):
     """One escorted movement of returnees (a convoy) on one day."""
 
+    reference = models.SlugField(max_length=60, unique=True, help_text="Movement reference.")
     date = models.DateField(db_index=True)
     from_settlement = models.ForeignKey(
         Settlement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

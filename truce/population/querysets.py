@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from truce.core.models import User
 
 
-class _RedactingIterable(ModelIterable):  # type: ignore[type-arg]
+class _RedactingIterable(ModelIterable):
     def __iter__(self) -> Iterator[Any]:
         from truce.population.redaction import redact
 
@@ -33,7 +33,7 @@ class _RedactingIterable(ModelIterable):  # type: ignore[type-arg]
                 yield redact(row, hidden)
 
 
-class HouseholdQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class HouseholdQuerySet(models.QuerySet):
     _redaction_hidden: list[str] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -44,12 +44,12 @@ class HouseholdQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """Rows with the personal fields this reader may not see blanked."""
         from truce.population.redaction import hidden_fields
 
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._redaction_hidden = hidden_fields(user)
         return clone
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._redaction_hidden = self._redaction_hidden
         return clone
 

@@ -63,4 +63,4 @@ def households_visible_to(
         qs = qs.filter(expected_on__lte=expected_until)
     if filters:
         qs = qs.filter(**filters)
-    return qs.redacted_for(user)  # type: ignore[attr-defined, no-any-return]
+    return qs.redacted_for(user)  # type: ignore[attr-defined]
