@@ -26,9 +26,7 @@ EXPECTED_READABLE = {
 
 
 @pytest.mark.parametrize("reader", sorted(EXPECTED_READABLE))
-def test_each_role_reads_exactly_its_personal_fields(
-    readers: dict[str, User], reader: str
-) -> None:
+def test_each_role_reads_exactly_its_personal_fields(readers: dict[str, User], reader: str) -> None:
     assert readable_fields(readers[reader]) == EXPECTED_READABLE[reader]
 
 
