@@ -205,6 +205,9 @@ class Household(Record):
 
     objects = HouseholdQuerySet.as_manager()
 
+    # Set on every row the household selector yields: the personal fields it blanked.
+    redacted_fields: list[str]
+
     class Meta:
         ordering = ["code"]
         indexes = [models.Index(fields=["intention", "expected_on"])]
