@@ -300,3 +300,55 @@ def household_counts(user: User | None) -> dict[str, int]:
         result[f"households_{row['intention']}"] = row["n"]
         result[f"people_{row['intention']}"] = row["people"] or 0
     return result
+
+
+@dataclass(frozen=True)
+class ExpectedArrivals:
+    """Households (and people) expecting to arrive at one settlement on one day."""
+
+    day: dt.date | None
+    settlement: Settlement
+    households: int
+    people: int
+    vulnerable_households: int
+
+
+def expected_arrivals(
+    user: User | None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    settlement: str | None = None,
+) -> list[ExpectedArrivals]:
+    """From the intentions survey: who intends to arrive where, and when (counts only).
+
+    Households intending to return or relocate, grouped by intended settlement
+    and expected date (None when the survey gave no date), oldest first.
+    Reads no personal field, so it is the same for every role that sees the
+    households.
+    """
+    rows = households_visible_to(
+        user, expected_from=since, expected_until=until, intended=settlement
+    ).filter(intention__in=["return", "relocate"], intended_settlement__isnull=False)
+    grouped = (
+        rows.order_by()
+        .values("intended_settlement_id", "expected_on")
+        .annotate(
+            households=Count("id"),
+            people=Sum("size"),
+            vulnerable=Count("id", filter=~Q(vulnerabilities=[])),
+        )
+    )
+    by_key = list(grouped)
+    places = Settlement.objects.in_bulk([r["intended_settlement_id"] for r in by_key])
+    result = [
+        ExpectedArrivals(
+            day=r["expected_on"],
+            settlement=places[r["intended_settlement_id"]],
+            households=r["households"],
+            people=r["people"] or 0,
+            vulnerable_households=r["vulnerable"],
+        )
+        for r in by_key
+    ]
+    return sorted(result, key=lambda a: (a.day or dt.date.max, a.settlement.pcode))
