@@ -136,9 +136,10 @@ def test_the_figures_api_and_page_state_the_briefing_values(scenario: LoadReport
     api = Api(user("liaison-b"))
     returns = api.get("/figures/returns_escorted_to_stepanakert_since_14_nov", as_of="2020-11-20")
     assert returns.status_code == 200 and returns.json()["value"] == 4436
-    assert len(returns.json()["records"]) == ReturnMovement.objects.filter(
-        to_settlement__pcode="AZ-XA-001"
-    ).count()
+    assert (
+        len(returns.json()["records"])
+        == ReturnMovement.objects.filter(to_settlement__pcode="AZ-XA-001").count()
+    )
     displaced = api.get("/figures/displaced_estimated", as_of="2020-11-20").json()
     assert displaced["value"] == 135_000 and displaced["breakdown"]["To Armenia"] == 90_000
     client = Client()
