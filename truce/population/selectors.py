@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from truce.core.models import Facility, Settlement
+from truce.core.models import AdminArea, Facility, Settlement
 from truce.core.selectors import get_visible, visible_by_key
 from truce.core.sharing import visible
 from truce.ledger.selectors import HistoryItem, record_history
@@ -222,13 +222,23 @@ def returns_visible_to(
     since: dt.date | None = None,
     until: dt.date | None = None,
     checkpoint: str | None = None,
+    to_area: str | None = None,
 ) -> QuerySet[ReturnMovement]:
-    """Escorted return movements the reader may see; `to` is a settlement P-code."""
+    """Escorted return movements the reader may see.
+
+    `to` is a settlement P-code; `to_area` an admin area P-code (its
+    settlements and those of its sub-areas).
+    """
     qs = visible(ReturnMovement.objects.all(), user).select_related(
         "from_settlement", "to_settlement", "escort_organisation", "checkpoint"
     )
     if to:
         qs = qs.filter(to_settlement__in=visible_by_key(Settlement, user, pcode=to))
+    if to_area:
+        areas = visible_by_key(AdminArea, user, pcode=to_area)
+        qs = qs.filter(
+            Q(to_settlement__admin_area__in=areas) | Q(to_settlement__admin_area__parent__in=areas)
+        )
     if checkpoint:
         qs = qs.filter(checkpoint__in=visible_by_key(Facility, user, code=checkpoint))
     if since is not None:
