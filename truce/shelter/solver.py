@@ -217,12 +217,12 @@ def build_model(
             near[origin.key] = order
             near_dist[origin.key] = row[order]
     var_group, var_shelter, var_rank, var_dist = [], [], [], []
-    for g, (origin, _size, _vuln) in enumerate(keys):
-        order = near.get(origin, np.empty(0, dtype=int))
+    for g, (origin_key, _size, _vuln) in enumerate(keys):
+        order = near.get(origin_key, np.empty(0, dtype=int))
         var_group.append(np.full(len(order), g))
         var_shelter.append(order)
         var_rank.append(np.arange(1, len(order) + 1))
-        var_dist.append(near_dist.get(origin, np.empty(0)))
+        var_dist.append(near_dist.get(origin_key, np.empty(0)))
     sizes = np.array([key[1] for key in keys], dtype=float)
     counts = np.array([len(groups[key]) for key in keys], dtype=float)
     penalty = np.array([vulnerable if key[2] else plain for key in keys])
