@@ -11,6 +11,7 @@ and the ledger holds every run.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +143,18 @@ def _inputs(
     return rows, list(origins.values()), places, no_position
 
 
+def result_fingerprint(outcome: RunOutcome) -> str:
+    """Who goes where, as a digest: equal for two runs with the same outcome."""
+    digest = hashlib.sha256()
+    for placed in sorted(outcome.result.placed, key=lambda p: p.household):
+        digest.update(f"{placed.household}>{placed.shelter};".encode())
+    for left in sorted(outcome.result.unplaced, key=lambda u: u.household):
+        digest.update(f"{left.household}>-;".encode())
+    for household in outcome.no_position:
+        digest.update(f"{household.code}>?;".encode())
+    return digest.hexdigest()
+
+
 def ensure_allocator(actor: User | None) -> None:
     if actor is not None and not may_allocate(actor):
         raise PermissionDenied("only mission administrators and duty officers run the allocation")
@@ -255,6 +268,7 @@ def _write(
                 "candidates": candidates,
                 "horizon_days": horizon_days,
                 "groups": result.groups,
+                "fingerprint": result_fingerprint(outcome),
             },
         },
         visibility=RUN_VISIBILITY,
