@@ -18,9 +18,10 @@ a couple of thousand) against thousands of households. So the model is aggregate
                    nearest to g's origin (people do not go across the map)
     sum_g size_g * y[g, s] <= free_s                       (capacity of every shelter)
     sum_s y[g, s]          <= n_g                          (each household at most once)
-    minimise  sum size_g * dist(g, s) * y[g, s]  +  sum size_g * P_g * (n_g - sum_s y[g, s])
+    minimise  sum size_g * w_g * dist(g, s) * y[g, s]  +  sum size_g * P_g * (n_g - sum_s y[g, s])
 
-P_g is a penalty per person left unplaced, larger than any candidate distance (so placing
+w_g weighs a vulnerable person's kilometre three times a plain one's, so given the
+choice the nearer places go to vulnerable households. P_g is a penalty per person left unplaced, larger than any candidate distance (so placing
 someone always beats keeping them near home) and, for vulnerable groups, larger than a
 whole non-vulnerable household's penalty (so a vulnerable person outranks any
 non-vulnerable household). The LP relaxation is solved with HiGHS (a basic optimum has
@@ -59,6 +60,9 @@ DEFAULT_CANDIDATES = 30
 # Penalty per person unplaced, in the objective's unit (person-km): more than any
 # candidate distance in the area of operation (a few hundred km at most).
 UNPLACED_PENALTY_KM = 1000.0
+# A vulnerable person's kilometre weighs more: given the choice, the nearer places go to
+# vulnerable households (an older person or a sick child travels worst).
+VULNERABLE_DISTANCE_WEIGHT = 3.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class Model:
     sizes: np.ndarray
     counts: np.ndarray
     penalty: np.ndarray  # per person, per group
+    weight: np.ndarray  # distance weight per group
     var_group: np.ndarray  # per variable
     var_shelter: np.ndarray
     var_rank: np.ndarray
@@ -164,7 +169,8 @@ class Model:
 
     @property
     def cost(self) -> np.ndarray:
-        return self.sizes[self.var_group] * (self.var_dist - self.penalty[self.var_group])
+        g = self.var_group
+        return self.sizes[g] * (self.weight[g] * self.var_dist - self.penalty[g])
 
     def constraints(self) -> tuple[sparse.csr_matrix, np.ndarray]:
         n_vars = len(self.var_group)
@@ -226,12 +232,14 @@ def build_model(
     sizes = np.array([key[1] for key in keys], dtype=float)
     counts = np.array([len(groups[key]) for key in keys], dtype=float)
     penalty = np.array([vulnerable if key[2] else plain for key in keys])
+    weight = np.array([VULNERABLE_DISTANCE_WEIGHT if key[2] else 1.0 for key in keys])
     model = Model(
         group_keys=keys,
         members=[groups[key] for key in keys],
         sizes=sizes,
         counts=counts,
         penalty=penalty,
+        weight=weight,
         var_group=np.concatenate(var_group) if var_group else np.empty(0, dtype=int),
         var_shelter=np.concatenate(var_shelter) if var_shelter else np.empty(0, dtype=int),
         var_rank=np.concatenate(var_rank) if var_rank else np.empty(0, dtype=int),
@@ -460,7 +468,8 @@ def _result(
             continue
         rank = int(np.nonzero(near[household.origin] == s)[0][0])
         distance = float(near_dist[household.origin][rank])
-        objective += household.size * distance
+        weight = VULNERABLE_DISTANCE_WEIGHT if household.vulnerable else 1.0
+        objective += household.size * weight * distance
         placed.append(
             Placed(
                 household=household.key,
