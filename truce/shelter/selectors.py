@@ -149,3 +149,13 @@ def households_of(user: User | None, placements: list[Placement]) -> dict[int, H
     """The placements' households as the reader may read them (personal fields redacted)."""
     ids = {p.household_id for p in placements}
     return {h.pk: h for h in households_visible_to(user, pk__in=ids)}
+
+
+def latest_data_day(user: User | None, today: dt.date) -> dt.date:
+    """The last day (up to today) with a count or a stated estimate: the screens' default."""
+    days = [
+        occupancy_visible_to(user, until=today).values_list("counted_on", flat=True).first(),
+        estimates_visible_to(user, as_of=today).values_list("stated_on", flat=True).first(),
+    ]
+    known = [d for d in days if d is not None]
+    return max(known) if known else today

@@ -50,6 +50,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -57,6 +58,8 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_CANDIDATES = 30
+# Time box of the MIP polish after the LP and repair (see allocate).
+DEFAULT_MIP_SECONDS = 1.5
 # Penalty per person unplaced, in the objective's unit (person-km): more than any
 # candidate distance in the area of operation (a few hundred km at most).
 UNPLACED_PENALTY_KM = 1000.0
@@ -117,6 +120,7 @@ class AllocationResult:
     groups: int
     seconds: float
     stats: dict[str, float] = field(default_factory=dict)
+    method: str = "lp+repair"
 
     @property
     def people_placed(self) -> int:
@@ -255,18 +259,21 @@ def lp_solve(model: Model) -> tuple[np.ndarray, float]:
     if len(model.var_group) == 0:
         return np.empty(0), model.constant
     matrix, upper = model.constraints()
-    result = linprog(
-        model.cost, A_ub=matrix, b_ub=upper, bounds=(0, None), method="highs"
-    )
+    result = _lp(model.cost, matrix, upper)
     if result.status != 0:  # pragma: no cover - the model is always feasible (y = 0)
         raise SolverError(f"the LP solver failed: {result.message}")
     return np.asarray(result.x), float(result.fun) + model.constant
 
 
-def mip_objective(model: Model, *, time_limit: float = 60.0) -> tuple[float | None, float, bool]:
-    """HiGHS MIP on the same integer model: (best objective, best bound, proven optimal)."""
+def mip_objective(
+    model: Model, *, time_limit: float = 60.0, keep: bool = False
+) -> tuple[Any, float, bool]:
+    """HiGHS MIP on the same integer model: (best objective, best bound, proven optimal).
+
+    With keep, the first item is (objective, solution) so the caller can use it.
+    """
     if len(model.var_group) == 0:
-        return model.constant, model.constant, True
+        return (model.constant, np.empty(0)) if keep else model.constant, model.constant, True
     matrix, upper = model.constraints()
     result = milp(
         model.cost,
@@ -275,7 +282,10 @@ def mip_objective(model: Model, *, time_limit: float = 60.0) -> tuple[float | No
         bounds=Bounds(0, np.inf),
         options={"time_limit": time_limit, "disp": False},
     )
-    best = None if result.x is None else float(result.fun) + model.constant
+    best: Any = None
+    if result.x is not None:
+        value = float(result.fun) + model.constant
+        best = (value, np.asarray(result.x)) if keep else value
     bound = float(getattr(result, "mip_dual_bound", np.nan)) + model.constant
     return best, bound, result.status == 0
 
@@ -306,7 +316,12 @@ class _State:
         self.where[h] = -1
 
 
-def _round_down(model: Model, x: np.ndarray, state: _State) -> None:
+def _lp(cost: np.ndarray, matrix: sparse.csr_matrix, upper: np.ndarray) -> Any:
+    return linprog(cost, A_ub=matrix, b_ub=upper, bounds=(0, None), method="highs")
+
+
+def _keep_whole(model: Model, x: np.ndarray, state: _State, stage: str) -> None:
+    """Place the whole households of an LP or MIP solution (group members in order)."""
     # Values within 1e-6 of an integer are that integer (HiGHS' tolerance), else floor.
     whole = np.floor(x + 1e-6).astype(np.int64)
     taken = [0] * len(model.group_keys)
@@ -319,23 +334,45 @@ def _round_down(model: Model, x: np.ndarray, state: _State) -> None:
             h = members[taken[g]]
             if state.room[s] < state.households[h].size:
                 break
-            state.place(h, s, "optimal")
+            state.place(h, s, stage)
             taken[g] += 1
 
 
 def _repair(
     households: Sequence[HouseholdIn],
     near: dict[str, np.ndarray],
+    near_dist: dict[str, np.ndarray],
     state: _State,
     max_rounds: int = 100,
 ) -> None:
+    """Greedy repair and local search; every move lowers the objective, so it ends."""
+    max_size = max((h.size for h in households), default=1)
+    plain_penalty, vulnerable_penalty = penalties(max_size)
+    dist_of = {
+        origin: {int(s): float(d) for s, d in zip(order, near_dist[origin], strict=True)}
+        for origin, order in near.items()
+    }
+    weight = [VULNERABLE_DISTANCE_WEIGHT if h.vulnerable else 1.0 for h in households]
+    penalty = [vulnerable_penalty if h.vulnerable else plain_penalty for h in households]
+
     def candidates(h: int) -> np.ndarray:
         return near.get(households[h].origin, np.empty(0, dtype=int))
+
+    def cost_at(h: int, s: int) -> float:
+        # Change of the objective when h goes from unplaced to shelter s.
+        size = households[h].size
+        return size * (weight[h] * dist_of[households[h].origin][s] - penalty[h])
 
     def rank_of(h: int) -> int:
         cands = candidates(h)
         hits = np.nonzero(cands == state.where[h])[0]
         return int(hits[0]) if len(hits) else len(cands)
+
+    def nearest_with_room(h: int, size: int, exclude: int) -> int:
+        for s in candidates(h):
+            if int(s) != exclude and state.room[s] >= size:
+                return int(s)
+        return -1
 
     order = sorted(
         range(len(households)),
@@ -347,12 +384,10 @@ def _repair(
         for h in order:
             if state.where[h] != -1:
                 continue
-            size = households[h].size
-            for s in candidates(h):
-                if state.room[s] >= size:
-                    state.place(h, int(s), "repair")
-                    changed = True
-                    break
+            s = nearest_with_room(h, households[h].size, -1)
+            if s != -1:
+                state.place(h, s, "repair")
+                changed = True
         # 2. make room for vulnerable households still unplaced.
         for h in order:
             if not households[h].vulnerable:
@@ -373,33 +408,37 @@ def _repair(
                 state.place(h, s, "priority")
                 changed = True
                 break
-        # 3. swap a smaller household out for a larger one left over (of the same or a
-        # higher priority): more people placed; the one taken out is tried elsewhere.
+        # 3. exchanges for a household left over: take out one placed household of no
+        # higher priority (left over, or moved to another of its shelters with room)
+        # when that lowers the objective (more people placed, or nearer).
         for h in order:
             if state.where[h] != -1:
                 continue
-            size, vuln = households[h].size, households[h].vulnerable
+            size, vulnerable = households[h].size, households[h].vulnerable
+            best: tuple[float, int, int, int] | None = None  # (delta, shelter, out, moved to)
             for s in candidates(h):
                 s = int(s)
                 need = size - int(state.room[s])
-                if need <= 0:
-                    state.place(h, s, "repair")
-                    changed = True
-                    break
-                fits = [
-                    o
-                    for o in state.in_shelter[s]
-                    if need <= households[o].size < size
-                    and (vuln or not households[o].vulnerable)
-                    and households[o].vulnerable <= vuln
-                ]
-                if not fits:
-                    continue
-                out = min(fits, key=lambda o: (households[o].size, o))
-                state.remove(out)
+                gain = cost_at(h, s)
+                for o in state.in_shelter[s]:
+                    o_size = households[o].size
+                    if o_size < need or (households[o].vulnerable and not vulnerable):
+                        continue
+                    at_s = cost_at(o, s)
+                    # Moving o elsewhere is worth looking for only where the shelter
+                    # keeps a fragment of room (elsewhere o is simply taken out).
+                    to = nearest_with_room(o, o_size, s) if need < size else -1
+                    delta = gain - at_s + (cost_at(o, to) if to != -1 else 0.0)
+                    if delta < -1e-9 and (best is None or delta < best[0]):
+                        best = (delta, s, o, to)
+            if best is not None:
+                _, s, o, to = best
+                stage = state.stage[o]
+                state.remove(o)
+                if to != -1:
+                    state.place(o, to, stage if stage != "optimal" else "repair")
                 state.place(h, s, "repair")
                 changed = True
-                break
         # 4. move households to a nearer candidate shelter with room.
         for h in range(len(households)):
             if state.where[h] == -1:
@@ -416,12 +455,33 @@ def _repair(
             return
 
 
+def _objective(
+    households: Sequence[HouseholdIn],
+    near_dist: dict[str, np.ndarray],
+    near: dict[str, np.ndarray],
+    state: _State,
+) -> float:
+    max_size = max((h.size for h in households), default=1)
+    plain, vulnerable = penalties(max_size)
+    total = 0.0
+    for h, household in enumerate(households):
+        s = state.where[h]
+        if s == -1:
+            total += household.size * (vulnerable if household.vulnerable else plain)
+            continue
+        rank = int(np.nonzero(near[household.origin] == s)[0][0])
+        weight = VULNERABLE_DISTANCE_WEIGHT if household.vulnerable else 1.0
+        total += household.size * weight * float(near_dist[household.origin][rank])
+    return total
+
+
 def allocate(
     households: Sequence[HouseholdIn],
     origins: Sequence[OriginIn],
     shelters: Sequence[ShelterIn],
     *,
     candidates: int = DEFAULT_CANDIDATES,
+    mip_seconds: float = DEFAULT_MIP_SECONDS,
 ) -> AllocationResult:
     """Place households in shelters (see the module docstring for the method)."""
     started = time.perf_counter()
@@ -430,17 +490,33 @@ def allocate(
     x, bound = lp_solve(model)
     solved = time.perf_counter()
     state = _State(households, model.free)
-    _round_down(model, x, state)
-    _repair(households, near, state)
+    _keep_whole(model, x, state, "optimal")
+    _repair(households, near, near_dist, state)
     repaired = time.perf_counter()
+    best = _objective(households, near_dist, near, state)
+    method = "lp+repair"
+    # Polish: the MIP on the same model, for what is left of the time box. Small
+    # instances (a day's registrations) it solves outright; large ones keep the repair.
+    if mip_seconds > 0 and len(model.var_group):
+        found, _bound, _optimal = mip_objective(model, time_limit=mip_seconds, keep=True)
+        if found is not None and found[0] < best - 1e-6:
+            trial = _State(households, model.free)
+            _keep_whole(model, found[1], trial, "optimal")
+            _repair(households, near, near_dist, trial)
+            objective = _objective(households, near_dist, near, trial)
+            if objective < best - 1e-6:
+                state, best, method = trial, objective, "mip"
+    polished = time.perf_counter()
     result = _result(households, shelters, near, near_dist, state, model, bound)
     result.seconds = time.perf_counter() - started
     result.stats = {
         "build_s": built - started,
         "lp_s": solved - built,
         "repair_s": repaired - solved,
+        "mip_s": polished - repaired,
         "variables": float(len(model.var_group)),
     }
+    result.method = method
     return result
 
 
