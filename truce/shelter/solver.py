@@ -33,9 +33,14 @@ repaired greedily:
    shelter with room;
 2. for a vulnerable household still unplaced, make room in the nearest candidate shelter
    where removing non-vulnerable households would let it in, and re-place those;
-3. move any household to a nearer candidate shelter that has room for it;
+3. exchange a left-over household for a placed one of no higher priority (taken out,
+   or moved to another of its shelters with room) when that lowers the objective;
+4. move any household to a nearer candidate shelter that has room for it;
 
-repeated until nothing changes (every step lowers the objective, so it ends). Each
+repeated until nothing changes (every step lowers the objective, so it ends). Then,
+within a time box (3 s for the whole call), HiGHS' MIP is given the same integer model;
+if it finds a better allocation in the time left (it solves a day's registrations, a few
+hundred households, outright) that one is taken, repaired the same way. Each
 step keeps the rules by construction, and the end state makes every reason true:
 a household in its 3rd nearest shelter is there because the two nearer ones have no
 room for it, a vulnerable household left over had no candidate shelter with room even
@@ -58,8 +63,10 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_CANDIDATES = 30
-# Time box of the MIP polish after the LP and repair (see allocate).
+# Time box of the MIP polish after the LP and repair, and of the whole call (see allocate).
 DEFAULT_MIP_SECONDS = 1.5
+TIME_BOX_S = 3.0
+MIN_MIP_SECONDS = 0.25
 # Penalty per person unplaced, in the objective's unit (person-km): more than any
 # candidate distance in the area of operation (a few hundred km at most).
 UNPLACED_PENALTY_KM = 1000.0
@@ -497,8 +504,10 @@ def allocate(
     method = "lp+repair"
     # Polish: the MIP on the same model, for what is left of the time box. Small
     # instances (a day's registrations) it solves outright; large ones keep the repair.
-    if mip_seconds > 0 and len(model.var_group):
-        found, _bound, _optimal = mip_objective(model, time_limit=mip_seconds, keep=True)
+    # The whole call stays within TIME_BOX_S: the MIP gets what the LP and repair left.
+    budget = min(mip_seconds, TIME_BOX_S - (time.perf_counter() - started))
+    if budget >= MIN_MIP_SECONDS and len(model.var_group):
+        found, _bound, _optimal = mip_objective(model, time_limit=budget, keep=True)
         if found is not None and found[0] < best - 1e-6:
             trial = _State(households, model.free)
             _keep_whole(model, found[1], trial, "optimal")
