@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from truce.core.models import AdminArea, Facility, Organisation, Record, Settlement
 from truce.population.querysets import HouseholdQuerySet
@@ -80,8 +81,8 @@ class DisplacementBaseline(Record):
 
 
 class Direction(models.TextChoices):
-    INBOUND = "inbound", "Inbound"
-    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
 
 
 class FlowCount(Record):
@@ -148,21 +149,21 @@ class ReturnMovement(Record):
 
 
 class Intention(models.TextChoices):
-    RETURN = "return", "Return"
-    STAY = "stay", "Stay"
-    RELOCATE = "relocate", "Relocate"
-    UNDECIDED = "undecided", "Undecided"
+    RETURN = "return", _("Return")
+    STAY = "stay", _("Stay")
+    RELOCATE = "relocate", _("Relocate")
+    UNDECIDED = "undecided", _("Undecided")
 
 
 class Vulnerability(models.TextChoices):
-    DISABILITY = "disability", "Person with a disability"
-    CHRONIC_ILLNESS = "chronic_illness", "Chronic illness"
-    OLDER_PERSON = "older_person", "Older person (60+)"
-    PREGNANT_OR_LACTATING = "pregnant_or_lactating", "Pregnant or lactating woman"
-    SINGLE_PARENT = "single_parent", "Single parent"
-    UNACCOMPANIED_CHILD = "unaccompanied_child", "Unaccompanied or separated child"
-    CHILD_HEADED = "child_headed", "Child-headed household"
-    SERIOUS_MEDICAL = "serious_medical", "Serious medical condition"
+    DISABILITY = "disability", _("Person with a disability")
+    CHRONIC_ILLNESS = "chronic_illness", _("Chronic illness")
+    OLDER_PERSON = "older_person", _("Older person (60+)")
+    PREGNANT_OR_LACTATING = "pregnant_or_lactating", _("Pregnant or lactating woman")
+    SINGLE_PARENT = "single_parent", _("Single parent")
+    UNACCOMPANIED_CHILD = "unaccompanied_child", _("Unaccompanied or separated child")
+    CHILD_HEADED = "child_headed", _("Child-headed household")
+    SERIOUS_MEDICAL = "serious_medical", _("Serious medical condition")
 
 
 class Household(Record):
@@ -205,6 +206,9 @@ class Household(Record):
 
     objects = HouseholdQuerySet.as_manager()
 
+    # Set on every row the household selector yields: the personal fields it blanked.
+    redacted_fields: list[str]
+
     class Meta:
         ordering = ["code"]
         indexes = [models.Index(fields=["intention", "expected_on"])]
@@ -215,6 +219,11 @@ class Household(Record):
     @property
     def is_vulnerable(self) -> bool:
         return bool(self.vulnerabilities)
+
+    @property
+    def vulnerability_labels(self) -> list[str]:
+        labels = dict(Vulnerability.choices)
+        return [str(labels.get(code, code)) for code in self.vulnerabilities]
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
