@@ -52,7 +52,7 @@ def test_a_household_is_never_split_and_left_over_when_nothing_fits(
     placement = Placement.objects.get(household__code="hh-big")
     assert placement.shelter is None
     assert placement.reason_code == "no_room"
-    assert "11 people together" in placement.reason
+    assert "the whole household (11 people)" in placement.reason
 
 
 def test_free_places_count_the_current_runs_placements(world: World, mission_user: User) -> None:

@@ -84,24 +84,27 @@ def reason_text(
 ) -> str:
     """Why a household is where it is, in the active language (one rule, stored and shown)."""
     first = _("Vulnerable household, placed first.") + " " if vulnerable else ""
+    whole = ngettext("{n} person", "{n} people", people).format(n=people)
+    km = f"{distance_km:.1f}" if distance_km is not None else "?"
     if code == "nearest":
-        text = _("The nearest open shelter to its origin ({km} km) has room for all {n}.").format(
-            km=f"{distance_km:.1f}", n=people
-        )
+        text = _(
+            "The nearest open shelter to its origin ({km} km) has room for the whole "
+            "household ({whole})."
+        ).format(km=km, whole=whole)
     elif code == "nearer_full":
         assert rank is not None
         text = ngettext(
             "Shelter {rank} by distance from its origin ({km} km): the nearer one has no "
-            "room for {n} people together.",
+            "room for the whole household ({whole}).",
             "Shelter {rank} by distance from its origin ({km} km): the {nearer} nearer ones "
-            "have no room for {n} people together.",
+            "have no room for the whole household ({whole}).",
             rank - 1,
-        ).format(rank=rank, km=f"{distance_km:.1f}", nearer=rank - 1, n=people)
+        ).format(rank=rank, km=km, nearer=rank - 1, whole=whole)
     elif code == "no_room":
         text = _(
             "Not placed: none of the {k} open shelters nearest to its origin has room for "
-            "{n} people together."
-        ).format(k=candidates, n=people)
+            "the whole household ({whole})."
+        ).format(k=candidates, whole=whole)
     elif code == "no_position":
         text = _("Not placed: its origin settlement has no position to measure distances.")
     else:
