@@ -63,7 +63,9 @@ def instance(people: int, shelters: int, origins: int, seed: int) -> tuple[Any, 
     return households, places, built
 
 
-def check(households: Any, shelters: Any, result: Any, near: dict[str, list[str]]) -> dict[str, Any]:
+def check(
+    households: Any, shelters: Any, result: Any, near: dict[str, list[str]]
+) -> dict[str, Any]:
     free = {s.key: s.free for s in shelters}
     used: Counter[str] = Counter()
     plain: defaultdict[str, int] = defaultdict(int)
@@ -77,9 +79,7 @@ def check(households: Any, shelters: Any, result: Any, near: dict[str, list[str]
     for left in result.unplaced:
         if left.vulnerable:
             origin = sizes[left.household].origin
-            displaced += any(
-                free[s] - used[s] + plain[s] >= left.people for s in near[origin]
-            )
+            displaced += any(free[s] - used[s] + plain[s] >= left.people for s in near[origin])
     return {
         "over_capacity": sum(1 for k, n in used.items() if n > free[k]),
         "households": len(households),
@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
 
     households, origins, shelters = instance(args.people, args.shelters, args.origins, args.seed)
     people = sum(h.size for h in households)
-    result = Result("shelter_allocation", "Shelter allocation (households to free places)", args.quick)
+    result = Result(
+        "shelter_allocation", "Shelter allocation (households to free places)", args.quick
+    )
     result.sizes = {
         "people": f"{people:,}",
         "households": f"{len(households):,}",
@@ -147,7 +149,9 @@ def main(argv: list[str] | None = None) -> None:
         "of which LP / repair",
         f"{outcome.stats['lp_s']:.2f} s / {outcome.stats['repair_s']:.2f} s",
     )
-    result.figure("model", f"{outcome.groups:,} groups, {int(outcome.stats['variables']):,} variables")
+    result.figure(
+        "model", f"{outcome.groups:,} groups, {int(outcome.stats['variables']):,} variables"
+    )
     result.figure("objective (allocation)", f"{outcome.objective:,.0f}")
     result.figure("LP relaxation bound", f"{outcome.lp_bound:,.0f}")
     result.figure(

@@ -53,7 +53,7 @@ def test_a_bad_day_is_refused_naming_it(world: World) -> None:
 
 def test_the_truce_command_reaches_it(tmp_path: Path) -> None:
     # In its own process: the command closes its database connection on the way out.
-    done = subprocess.run(  # noqa: S603 - our own interpreter and entry point
+    done = subprocess.run(
         [sys.executable, "-m", "truce.cli", "shelter", "allocate", "--help"],
         cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "TRUCE_MODE": "test", "TRUCE_DATA_DIR": str(tmp_path)},

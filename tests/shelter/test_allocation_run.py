@@ -67,9 +67,7 @@ def test_free_places_count_the_current_runs_placements(world: World, mission_use
     assert rows["near"].free == 6 - placed["near"]
 
 
-def test_a_rerun_supersedes_the_last_run_as_new_versions(
-    world: World, mission_user: User
-) -> None:
+def test_a_rerun_supersedes_the_last_run_as_new_versions(world: World, mission_user: User) -> None:
     first = allocation_run(actor=mission_user, as_of=DAY).run
     register("hh-late", 2)
     second = allocation_run(actor=mission_user, as_of=DAY).run

@@ -16,9 +16,7 @@ from truce.shelter.solver import HouseholdIn, OriginIn, ShelterIn
 def instances(draw: st.DrawFn) -> tuple[list[HouseholdIn], list[OriginIn], list[ShelterIn], int]:
     n_origins = draw(st.integers(1, 5))
     coord = st.floats(0, 0.5, allow_nan=False)
-    origins = [
-        OriginIn(f"o{i}", 46 + draw(coord), 39.5 + draw(coord)) for i in range(n_origins)
-    ]
+    origins = [OriginIn(f"o{i}", 46 + draw(coord), 39.5 + draw(coord)) for i in range(n_origins)]
     n_shelters = draw(st.integers(1, 8))
     shelters = [
         ShelterIn(f"s{i}", draw(st.integers(0, 15)), 46 + draw(coord), 39.5 + draw(coord))
@@ -160,9 +158,7 @@ def test_bad_input_is_refused_naming_the_item() -> None:
 def test_the_heuristic_matches_the_mip_optimum_on_a_small_instance() -> None:
     origins = [OriginIn(f"o{i}", 46 + i * 0.1, 39.5) for i in range(4)]
     shelters = [ShelterIn(f"s{i}", 7 + i, 46 + i * 0.12, 39.55) for i in range(6)]
-    households = [
-        HouseholdIn(f"h{i}", 1 + (i * 7) % 6, i % 4 == 0, f"o{i % 4}") for i in range(24)
-    ]
+    households = [HouseholdIn(f"h{i}", 1 + (i * 7) % 6, i % 4 == 0, f"o{i % 4}") for i in range(24)]
     result = solver.allocate(households, origins, shelters)
     model, _, _ = solver.build_model(households, origins, shelters)
     best, _bound, optimal = solver.mip_objective(model, time_limit=20)

@@ -22,7 +22,12 @@ def north(world: World) -> str:
     )
     core_services.settlement_create(
         actor=None,
-        fields={"pcode": "T-N-1", "display_name": "Northtown", "admin_area": "T-N", "geometry": point(46.2, 39.9)},
+        fields={
+            "pcode": "T-N-1",
+            "display_name": "Northtown",
+            "admin_area": "T-N",
+            "geometry": point(46.2, 39.9),
+        },
         visibility=["mission"],
     )
     make_shelter("north-hall", "T-N-1", 30, 46.2)
@@ -59,7 +64,9 @@ def test_a_stated_estimate_for_an_area_replaces_its_projection(
     assert row.stated_estimate is not None and row.stated_estimate.code == "north-500"
 
 
-def test_a_whole_area_estimate_gives_the_total(world: World, north: str, mission_user: User) -> None:
+def test_a_whole_area_estimate_gives_the_total(
+    world: World, north: str, mission_user: User
+) -> None:
     estimate("all-30000", 30000, area_label="Area of operation", qualifier="up_to")
     total = gap_as_of(mission_user, DAY).total
     assert total.expected == 30000
@@ -71,8 +78,13 @@ def test_the_latest_estimate_stated_by_the_day_counts(world: World, mission_user
     estimate("old", 10000, area_label="Area")
     services.estimate_create(
         actor=None,
-        fields={"code": "new", "stated_on": DAY + dt.timedelta(days=2), "people": 20000,
-                "area_label": "Area", "source": "test"},
+        fields={
+            "code": "new",
+            "stated_on": DAY + dt.timedelta(days=2),
+            "people": 20000,
+            "area_label": "Area",
+            "source": "test",
+        },
     )
     assert gap_as_of(mission_user, DAY).total.expected == 10000
     assert gap_as_of(mission_user, DAY + dt.timedelta(days=3)).total.expected == 20000

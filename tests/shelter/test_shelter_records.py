@@ -144,7 +144,10 @@ def test_free_places_are_capacity_less_the_latest_count(world: World, mission_us
     services.occupancy_record(actor=mission_user, shelter=world.far, counted_on=DAY, people=4)
     rows = {r.shelter.code: r for r in selectors.shelter_places(mission_user, DAY)}
     assert (rows["far"].occupied, rows["far"].free) == (4, 6)
-    earlier = {r.shelter.code: r for r in selectors.shelter_places(mission_user, DAY - dt.timedelta(days=1))}
+    earlier = {
+        r.shelter.code: r
+        for r in selectors.shelter_places(mission_user, DAY - dt.timedelta(days=1))
+    }
     assert earlier["far"].free == 1
 
 

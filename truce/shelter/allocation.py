@@ -121,7 +121,9 @@ def _english_reason(**params: Any) -> str:
 
 def _inputs(
     households: Iterable[Household], shelters: Iterable[Shelter], free: dict[int, int]
-) -> tuple[list[solver.HouseholdIn], list[solver.OriginIn], list[solver.ShelterIn], list[Household]]:
+) -> tuple[
+    list[solver.HouseholdIn], list[solver.OriginIn], list[solver.ShelterIn], list[Household]
+]:
     origins: dict[str, solver.OriginIn] = {}
     rows: list[solver.HouseholdIn] = []
     no_position: list[Household] = []
@@ -131,7 +133,8 @@ def _inputs(
             no_position.append(household)
             continue
         origins.setdefault(
-            settlement.pcode, solver.OriginIn(settlement.pcode, settlement.min_lon, settlement.min_lat)
+            settlement.pcode,
+            solver.OriginIn(settlement.pcode, settlement.min_lon, settlement.min_lat),
         )
         rows.append(
             solver.HouseholdIn(

@@ -34,7 +34,9 @@ class OccupancyForm(forms.Form):
         max_length=500,
         help_text=_("Required when the count is above the capacity."),
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class StatusForm(forms.Form):

@@ -88,9 +88,7 @@ def _area_of(settlement: Any) -> tuple[str, str]:
     return area.pcode, area.display_name
 
 
-def _latest_estimates(
-    user: User | None, as_of: dt.date
-) -> dict[str, ArrivalEstimate]:
+def _latest_estimates(user: User | None, as_of: dt.date) -> dict[str, ArrivalEstimate]:
     """The latest estimate stated by as_of for each area (a settlement counts for its area)."""
     latest: dict[str, ArrivalEstimate] = {}
     for estimate in estimates_visible_to(user, as_of=as_of).select_related(
@@ -115,7 +113,9 @@ def _household_projection(user: User | None, until: dt.date) -> dict[str, int]:
         .values("intended_settlement__admin_area__pcode")
         .annotate(people=Sum("size"))
     )
-    return {r["intended_settlement__admin_area__pcode"] or WHOLE_AREA: int(r["people"]) for r in rows}
+    return {
+        r["intended_settlement__admin_area__pcode"] or WHOLE_AREA: int(r["people"]) for r in rows
+    }
 
 
 def _flow_projection(user: User | None, as_of: dt.date, horizon_days: int) -> dict[str, int]:

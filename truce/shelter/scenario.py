@@ -276,7 +276,8 @@ def parse_runs(ctx: LoadContext, section: Section) -> list[Item]:
             raise raw.error("is required", "as_of")
         fields = {
             "as_of": as_of,
-            "candidates": raw.integer("candidates", minimum=1) or allocation.solver.DEFAULT_CANDIDATES,
+            "candidates": raw.integer("candidates", minimum=1)
+            or allocation.solver.DEFAULT_CANDIDATES,
             "horizon_days": raw.integer("horizon_days", minimum=0)
             if raw.data.get("horizon_days") is not None
             else allocation.DEFAULT_HORIZON_DAYS,
@@ -306,8 +307,6 @@ for _section_type in (
     SectionType(
         "shelter.estimates", parse_estimates, write_estimate, "Stated arrival estimates (YAML)"
     ),
-    SectionType(
-        "shelter.allocation", parse_runs, write_run, "Allocation runs of the demo (YAML)"
-    ),
+    SectionType("shelter.allocation", parse_runs, write_run, "Allocation runs of the demo (YAML)"),
 ):
     register_section(_section_type)

@@ -22,7 +22,9 @@ def _day(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def shelter_out(shelter: Shelter, user: User, places: ShelterPlaces | None = None) -> dict[str, Any]:
+def shelter_out(
+    shelter: Shelter, user: User, places: ShelterPlaces | None = None
+) -> dict[str, Any]:
     body = {
         **geo_fields(shelter, user),
         "code": shelter.code,
@@ -145,9 +147,7 @@ def household_brief(household: Household | None, user: User) -> dict[str, Any] |
     }
 
 
-def placement_out(
-    placement: Placement, user: User, household: Household | None
-) -> dict[str, Any]:
+def placement_out(placement: Placement, user: User, household: Household | None) -> dict[str, Any]:
     return {
         **record_fields(placement, user),
         "run": str(placement.run.public_id),

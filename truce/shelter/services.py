@@ -136,7 +136,9 @@ def _ref(model: type[R], actor: User | None, value: Any, key: str, field: str) -
             rows = model._default_manager.filter(public_id=uuid.UUID(text))
         except ValueError:
             rows = model._default_manager.filter(**{key: text})
-    row = visible(rows, actor).first() if actor is not None else rows.filter(is_deleted=False).first()
+    row = (
+        visible(rows, actor).first() if actor is not None else rows.filter(is_deleted=False).first()
+    )
     if row is None:
         raise InvalidInput(f"unknown {field} {value!r}", field=field)
     return row
@@ -312,9 +314,7 @@ def estimate_create(
         if values.get(name) in (None, ""):
             raise InvalidInput("is required", field=name)
     _check_estimate(values)
-    return record_create(
-        actor=actor, model=ArrivalEstimate, fields=values, visibility=visibility
-    )
+    return record_create(actor=actor, model=ArrivalEstimate, fields=values, visibility=visibility)
 
 
 @transaction.atomic

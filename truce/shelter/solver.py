@@ -18,16 +18,17 @@ a couple of thousand) against thousands of households. So the model is aggregate
                    nearest to g's origin (people do not go across the map)
     sum_g size_g * y[g, s] <= free_s                       (capacity of every shelter)
     sum_s y[g, s]          <= n_g                          (each household at most once)
-    minimise  sum size_g * w_g * dist(g, s) * y[g, s]  +  sum size_g * P_g * (n_g - sum_s y[g, s])
+    minimise  sum size_g * w_g * dist(g, s) * y[g, s]
+              + sum size_g * P_g * (n_g - sum_s y[g, s])
 
 w_g weighs a vulnerable person's kilometre three times a plain one's, so given the
-choice the nearer places go to vulnerable households. P_g is a penalty per person left unplaced, larger than any candidate distance (so placing
-someone always beats keeping them near home) and, for vulnerable groups, larger than a
-whole non-vulnerable household's penalty (so a vulnerable person outranks any
-non-vulnerable household). The LP relaxation is solved with HiGHS (a basic optimum has
-at most one fractional y per constraint, a few hundred against tens of thousands of
-households, so rounding down loses very little); the integral part is kept and the rest
-repaired greedily:
+choice the nearer places go to vulnerable households. P_g is a penalty per person left
+unplaced, larger than any candidate distance (so placing someone always beats keeping
+them near home) and, for vulnerable groups, larger than a whole non-vulnerable
+household's penalty (so a vulnerable person outranks any non-vulnerable household). The
+LP relaxation is solved with HiGHS (a basic optimum has at most one fractional y per
+constraint, a few thousand against tens of thousands of households, so rounding down
+loses little); the integral part is kept and the rest repaired greedily:
 
 1. place unplaced households, vulnerable first and larger first, in the nearest candidate
    shelter with room;

@@ -73,7 +73,17 @@ def _may_write(user: User) -> bool:
 # --- shelters ----------------------------------------------------------------------------
 
 
-CSV_COLUMNS = ("code", "name", "settlement", "kind", "status", "capacity", "occupied", "allocated", "free")
+CSV_COLUMNS = (
+    "code",
+    "name",
+    "settlement",
+    "kind",
+    "status",
+    "capacity",
+    "occupied",
+    "allocated",
+    "free",
+)
 
 
 @login_required
@@ -90,7 +100,17 @@ def shelter_list(request: HttpRequest) -> HttpResponse:
         for r in rows:
             s = r.shelter
             writer.writerow(
-                [s.code, s.name, s.settlement.pcode, s.kind, s.status, s.capacity, r.occupied, r.allocated, r.free]
+                [
+                    s.code,
+                    s.name,
+                    s.settlement.pcode,
+                    s.kind,
+                    s.status,
+                    s.capacity,
+                    r.occupied,
+                    r.allocated,
+                    r.free,
+                ]
             )
         return response
     totals = {
@@ -291,7 +311,14 @@ def run_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         for row in context["placements"]:
             p = row["placement"]
             writer.writerow(
-                [p.household.code, p.people, p.vulnerable, p.shelter.code if p.shelter else "", p.distance_km, row["reason"]]
+                [
+                    p.household.code,
+                    p.people,
+                    p.vulnerable,
+                    p.shelter.code if p.shelter else "",
+                    p.distance_km,
+                    row["reason"],
+                ]
             )
         return response
     return render(request, "shelter/run_detail.html", context)

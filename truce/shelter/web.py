@@ -118,7 +118,7 @@ def status_timeline(shelter: Shelter, user: User) -> list[dict[str, Any]]:
                 "version": item.entry.record_version,
                 "recorded_at": item.entry.recorded_at,
                 "actor": item.entry.actor,
-                "status": labels.get(data.get("status"), data.get("status")),
+                "status": labels.get(str(data.get("status")), data.get("status")),
                 "status_since": data.get("status_since"),
                 "capacity": data.get("capacity"),
                 "changed": sorted(item.changed) if item.changed else [],

@@ -37,7 +37,9 @@ class Command(BaseCommand):
         run.add_argument("--user", help="run as this user (default: the system)")
         run.add_argument("--candidates", type=int, default=solver.DEFAULT_CANDIDATES)
         run.add_argument(
-            "--horizon-days", type=int, default=allocation.DEFAULT_HORIZON_DAYS,
+            "--horizon-days",
+            type=int,
+            default=allocation.DEFAULT_HORIZON_DAYS,
             help="households expected up to as-of + this many days",
         )
         run.add_argument("--list", action="store_true", help="print every placement and reason")
@@ -60,7 +62,9 @@ class Command(BaseCommand):
             )
         result = outcome.result
         vulnerable_left = sum(u.people for u in result.unplaced if u.vulnerable)
-        head = "Dry run (nothing written)" if outcome.run is None else f"Run {outcome.run.public_id}"
+        head = (
+            "Dry run (nothing written)" if outcome.run is None else f"Run {outcome.run.public_id}"
+        )
         self.stdout.write(
             f"{head}: {len(result.placed)} of {len(outcome.households)} households placed "
             f"({result.people_placed} people), {result.people_unplaced} people left over "
@@ -90,6 +94,8 @@ class Command(BaseCommand):
                     distance_km=placed.distance_km,
                     stage=placed.stage,
                 )
-                self.stdout.write(f"{placed.household}\t{placed.people}\t{placed.shelter}\t{reason}")
+                self.stdout.write(
+                    f"{placed.household}\t{placed.people}\t{placed.shelter}\t{reason}"
+                )
             for left in outcome.result.unplaced:
                 self.stdout.write(f"{left.household}\t{left.people}\t-\t{left.reason}")
