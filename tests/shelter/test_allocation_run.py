@@ -147,3 +147,19 @@ def test_an_agency_reads_placements_with_personal_data(
     assert len(seen) == len(world.households)
     households = selectors.households_of(agency_user, seen)
     assert households[world.households["hh-a"].pk].head_name == "Head of hh-a"
+
+
+def test_the_reason_reads_in_the_readers_language(world: World, mission_user: User) -> None:
+    from django.utils import translation
+
+    from truce.shelter.web import placement_reason
+
+    allocation_run(actor=mission_user, as_of=DAY)
+    placement = Placement.objects.get(household=world.households["hh-v"])
+    assert placement.reason.startswith("Vulnerable household")  # stored in English
+    with translation.override("ru"):
+        assert placement_reason(placement, 30).startswith("Уязвимое домохозяйство")
+    with translation.override("hy"):
+        assert "5 մարդ" in placement_reason(placement, 30)
+    with translation.override("az"):
+        assert "5 nəfər" in placement_reason(placement, 30)
