@@ -118,3 +118,36 @@ def test_the_figures_trace_to_their_records(world: World, mission_user: User) ->
     places = figure_value("shelter_places", query)
     assert places.value == 20 and {r.code for r in places.records} == {"near", "far", "b-hall"}
     assert figure_value("shelter_gap", query).value == 30000 - 20
+
+
+def test_recent_inbound_flows_carry_forward_into_the_projection(
+    world: World, north: str, mission_user: User
+) -> None:
+    from truce.population.services import flow_count_record
+
+    core_services.facility_create(
+        actor=None,
+        fields={
+            "code": "cp-north",
+            "name": "Checkpoint North",
+            "kind": "checkpoint",
+            "settlement": "T-N-1",
+            "geometry": point(46.2, 39.9),
+        },
+        visibility=["mission"],
+    )
+    for offset in range(7):
+        flow_count_record(
+            actor=None,
+            point="cp-north",
+            day=DAY - dt.timedelta(days=offset),
+            direction="inbound",
+            escorted=False,
+            people=10,
+        )
+    flow_count_record(
+        actor=None, point="cp-north", day=DAY, direction="outbound", escorted=False, people=99
+    )
+    [row] = [r for r in gap_as_of(mission_user, DAY, horizon_days=30).areas if r.key == north]
+    # 70 people in 7 days: 10 a day, carried over the 30-day horizon; outbound ignored.
+    assert (row.flows, row.expected) == (300, 300)
