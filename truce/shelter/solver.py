@@ -294,7 +294,9 @@ def mip_objective(
     if result.x is not None:
         value = float(result.fun) + model.constant
         best = (value, np.asarray(result.x)) if keep else value
-    bound = float(getattr(result, "mip_dual_bound", np.nan)) + model.constant
+    # HiGHS gives no dual bound when the time box ends before its first one.
+    dual = getattr(result, "mip_dual_bound", None)
+    bound = (float(dual) if dual is not None else math.nan) + model.constant
     return best, bound, result.status == 0
 
 
