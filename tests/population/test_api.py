@@ -199,3 +199,28 @@ def test_a_side_may_not_write_households_or_returns(
         ).status_code
         == 403
     )
+
+
+def test_returns_figure_by_area_or_settlement(corridor: Corridor, readers: dict[str, User]) -> None:
+    from truce.core import services as core
+    from truce.core.figures import FigureQuery, figure_value
+
+    area = core.admin_area_create(
+        actor=None,
+        fields={"pcode": "AZ-XA", "level": 1, "display_name": "Khankendi"},
+        visibility=["public"],
+    )
+    core.settlement_update(
+        actor=None,
+        settlement=corridor.stepanakert,
+        expected_version=1,
+        changes={"admin_area": area},
+    )
+    movement(corridor)
+    movement(corridor, reference="r-2", to_settlement="AM-SU-001", people=5)
+    duty = readers["duty_officer"]
+    assert figure_value("returns_escorted_since_14_nov", FigureQuery(user=duty)).value == 125
+    by_area = FigureQuery(user=duty, area="AZ-XA")
+    assert figure_value("returns_escorted_since_14_nov", by_area).value == 120
+    by_place = FigureQuery(user=duty, area="AM-SU-001")
+    assert figure_value("returns_escorted_since_14_nov", by_place).value == 5

@@ -77,3 +77,18 @@ def test_a_mission_only_count_is_not_in_a_sides_days(
     assert flow_days(readers["side_a"], point="cp-m") == []
     assert flow_days(readers["side_a"]) == []
     assert flow_days(readers["duty_officer"])[0].inbound_other == 5
+
+
+def test_a_new_count_is_visible_to_whoever_sees_the_point(
+    corridor: Corridor, readers: dict[str, User]
+) -> None:
+    result = flow_count_record(
+        actor=readers["op_operator"],
+        point="ctp-01",
+        day=dt.date(2020, 11, 17),
+        direction="outbound",
+        escorted=False,
+        people=12,
+    )
+    assert set(result.count.visibility) == {"mission", "side_a", "side_b", "agencies"}
+    assert flow_days(readers["side_a"], point="ctp-01")[0].outbound_other == 12

@@ -126,3 +126,29 @@ def test_second_load_writes_nothing(scenario: LoadReport) -> None:
     assert LedgerEntry.objects.count() == before
     assert again.created == again.updated == 0
     assert [m.objects.count() for m in (DisplacementBaseline, FlowCount, ReturnMovement)] == counts
+
+
+def test_the_figures_api_and_page_state_the_briefing_values(scenario: LoadReport) -> None:
+    from django.test import Client
+
+    from tests.core.api_client import Api
+
+    api = Api(user("liaison-b"))
+    returns = api.get("/figures/returns_escorted_to_stepanakert_since_14_nov", as_of="2020-11-20")
+    assert returns.status_code == 200 and returns.json()["value"] == 4436
+    assert (
+        len(returns.json()["records"])
+        == ReturnMovement.objects.filter(to_settlement__pcode="AZ-XA-001").count()
+    )
+    displaced = api.get("/figures/displaced_estimated", as_of="2020-11-20").json()
+    assert displaced["value"] == 135_000 and displaced["breakdown"]["To Armenia"] == 90_000
+    client = Client()
+    client.force_login(user("viewer"))
+    page = client.get("/figures/displaced_estimated/")
+    assert page.status_code == 200 and "90000" in page.content.decode().replace(",", "")
+    # Movements are shared with the sides and the agencies, not the public.
+    assert 'data-destination="AZ-XA-001"' not in client.get("/population/").content.decode()
+    client.force_login(user("liaison-b"))
+    overview = client.get("/population/").content.decode()
+    assert 'data-figure="returns_escorted_to_stepanakert_since_14_nov"' in overview
+    assert 'data-destination="AZ-XA-001"' in overview and "4436" in overview

@@ -187,3 +187,19 @@ def test_return_form_names_an_unknown_settlement_and_writes_nothing(
         == 302
     )
     assert ReturnMovement.objects.get().visibility == ["mission", "side_a", "side_b", "agencies"]
+
+
+def test_an_operator_records_and_corrects_a_count_on_the_point_page(
+    corridor: Corridor, readers: dict[str, User]
+) -> None:
+    client = client_for(readers["op_operator"])
+    data = {"day": "2020-11-18", "direction": "inbound", "escorted": "on", "people": 77}
+    assert client.post("/population/points/ctp-01/", data).status_code == 302
+    assert client.post("/population/points/ctp-01/", {**data, "people": 78}).status_code == 302
+    bad = client.post("/population/points/ctp-01/", {**data, "people": -1})
+    assert bad.status_code == 422 and 'id="id_people_error"' in bad.content.decode()
+    page = client.get("/population/points/ctp-01/").content.decode()
+    assert 'data-day="2020-11-18"' in page and ">78<" in page
+    side = client_for(readers["side_b"])
+    assert side.post("/population/points/ctp-01/", data).status_code == 403
+    assert "Record a count" not in side.get("/population/points/ctp-01/").content.decode()

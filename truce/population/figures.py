@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from truce.core.figures import FigureQuery, figure
+from truce.core.models import Settlement
 from truce.population.models import Measure
 from truce.population.selectors import baselines_visible_to, returns_visible_to
 
@@ -49,10 +50,16 @@ def _displaced_estimated(query: FigureQuery) -> Any:
 
 
 def escorted_returns(
-    query: FigureQuery, *, to: str | None, since: dt.date = RETURNS_SINCE
+    query: FigureQuery,
+    *,
+    to: str | None = None,
+    to_area: str | None = None,
+    since: dt.date = RETURNS_SINCE,
 ) -> tuple[int, list[Any], dict[str, int]]:
     """People in the visible escorted movements since a date, up to the query's date, by day."""
-    rows = list(returns_visible_to(query.user, to=to, since=since, until=query.as_of))
+    rows = list(
+        returns_visible_to(query.user, to=to, to_area=to_area, since=since, until=query.as_of)
+    )
     by_day: dict[str, int] = {}
     for row in rows:
         key = row.date.isoformat()
@@ -79,11 +86,16 @@ def _returns_to_stepanakert(query: FigureQuery) -> Any:
     unit="people",
     description=(
         "People in all the escorted return movements recorded from 14 November 2020 up to "
-        "the date asked (or, with an area, to that settlement P-code), by day."
+        "the date asked (with an area: to the settlements of that admin area, or to that "
+        "settlement P-code), by day."
     ),
 )
 def _returns_all(query: FigureQuery) -> Any:
-    return escorted_returns(query, to=query.area or None)
+    if not query.area:
+        return escorted_returns(query)
+    if Settlement.objects.filter(pcode=query.area).exists():
+        return escorted_returns(query, to=query.area)
+    return escorted_returns(query, to_area=query.area)
 
 
 @figure(

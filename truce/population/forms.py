@@ -184,3 +184,14 @@ class ReturnFilterForm(forms.Form):
     until = forms.DateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class FlowCountForm(forms.Form):
+    """One count at this point; the same day, direction and escort again is a correction."""
+
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    direction = forms.ChoiceField(label=_("Direction"), choices=list(DIRECTION_LABELS.items()))
+    escorted = forms.BooleanField(label=_("Escorted"), required=False)
+    people = forms.IntegerField(label=_("People"))
+    vehicles = forms.IntegerField(label=_("Vehicles"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)

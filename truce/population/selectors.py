@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from truce.core.models import Facility, Settlement
+from truce.core.models import AdminArea, Facility, Settlement
 from truce.core.selectors import get_visible, visible_by_key
 from truce.core.sharing import visible
 from truce.ledger.selectors import HistoryItem, record_history
@@ -222,13 +222,23 @@ def returns_visible_to(
     since: dt.date | None = None,
     until: dt.date | None = None,
     checkpoint: str | None = None,
+    to_area: str | None = None,
 ) -> QuerySet[ReturnMovement]:
-    """Escorted return movements the reader may see; `to` is a settlement P-code."""
+    """Escorted return movements the reader may see.
+
+    `to` is a settlement P-code; `to_area` an admin area P-code (its
+    settlements and those of its sub-areas).
+    """
     qs = visible(ReturnMovement.objects.all(), user).select_related(
         "from_settlement", "to_settlement", "escort_organisation", "checkpoint"
     )
     if to:
         qs = qs.filter(to_settlement__in=visible_by_key(Settlement, user, pcode=to))
+    if to_area:
+        areas = visible_by_key(AdminArea, user, pcode=to_area)
+        qs = qs.filter(
+            Q(to_settlement__admin_area__in=areas) | Q(to_settlement__admin_area__parent__in=areas)
+        )
     if checkpoint:
         qs = qs.filter(checkpoint__in=visible_by_key(Facility, user, code=checkpoint))
     if since is not None:
@@ -300,3 +310,55 @@ def household_counts(user: User | None) -> dict[str, int]:
         result[f"households_{row['intention']}"] = row["n"]
         result[f"people_{row['intention']}"] = row["people"] or 0
     return result
+
+
+@dataclass(frozen=True)
+class ExpectedArrivals:
+    """Households (and people) expecting to arrive at one settlement on one day."""
+
+    day: dt.date | None
+    settlement: Settlement
+    households: int
+    people: int
+    vulnerable_households: int
+
+
+def expected_arrivals(
+    user: User | None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    settlement: str | None = None,
+) -> list[ExpectedArrivals]:
+    """From the intentions survey: who intends to arrive where, and when (counts only).
+
+    Households intending to return or relocate, grouped by intended settlement
+    and expected date (None when the survey gave no date), oldest first.
+    Reads no personal field, so it is the same for every role that sees the
+    households.
+    """
+    rows = households_visible_to(
+        user, expected_from=since, expected_until=until, intended=settlement
+    ).filter(intention__in=["return", "relocate"], intended_settlement__isnull=False)
+    grouped = (
+        rows.order_by()
+        .values("intended_settlement_id", "expected_on")
+        .annotate(
+            households=Count("id"),
+            people=Sum("size"),
+            vulnerable=Count("id", filter=~Q(vulnerabilities=[])),
+        )
+    )
+    by_key = list(grouped)
+    places = Settlement.objects.in_bulk([r["intended_settlement_id"] for r in by_key])
+    result = [
+        ExpectedArrivals(
+            day=r["expected_on"],
+            settlement=places[r["intended_settlement_id"]],
+            households=r["households"],
+            people=r["people"] or 0,
+            vulnerable_households=r["vulnerable"],
+        )
+        for r in by_key
+    ]
+    return sorted(result, key=lambda a: (a.day or dt.date.max, a.settlement.pcode))

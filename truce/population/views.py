@@ -27,6 +27,7 @@ from truce.population.forms import (
     DIRECTION_LABELS,
     INTENTION_LABELS,
     VULNERABILITY_LABELS,
+    FlowCountForm,
     HouseholdFilterForm,
     HouseholdForm,
     ReturnFilterForm,
@@ -37,7 +38,7 @@ from truce.population.models import Household
 from truce.population.redaction import PERSONAL_FIELDS, hidden_fields
 from truce.population.serializers import HOUSEHOLD_CSV_COLUMNS, household_csv_row
 from truce.population.services.common import HOUSEHOLD_ROLES, MOVEMENT_ROLES, ensure_writer
-from truce.population.services.households import _REFERENCES
+from truce.population.services.households import SETTLEMENT_REFERENCES
 from truce.population.web import csv_response, flow_chart
 
 PAGE_SIZE = 50
@@ -133,13 +134,29 @@ def point_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def point_detail(request: HttpRequest, code: str) -> HttpResponseBase:
     user = _viewer(request)
     try:
         point = selectors.monitoring_point_get(user, code)
     except NotFound:
         raise Http404(_("No such monitoring point.")) from None
+    can_count = _may(user, MOVEMENT_ROLES)
+    form = FlowCountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_count:
+            return render(request, "population/not_allowed.html", status=403)
+        if form.is_valid():
+            try:
+                result = services.flow_count_record(
+                    actor=user, point=point.code, **form.cleaned_data
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                done = _("Count corrected.") if result.outcome == "updated" else _("Count saved.")
+                messages.success(request, done)
+                return redirect("population:point-detail", code=point.code)
     days = selectors.flow_days(user, point=point.code)
     if request.GET.get("format") == "csv":
         rows = selectors.flow_counts_visible_to(user, point=point.code)
@@ -165,8 +182,10 @@ def point_detail(request: HttpRequest, code: str) -> HttpResponseBase:
         "days": days,
         "chart": flow_chart(days),
         "direction_labels": DIRECTION_LABELS,
+        "form": form if can_count else None,
     }
-    return render(request, "population/point_detail.html", context)
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "population/point_detail.html", context, status=status)
 
 
 # --- escorted returns --------------------------------------------------------------------
@@ -322,7 +341,7 @@ def _initial(household: Household) -> dict[str, Any]:
             "protection_notes",
         )
     }
-    for name in ("origin_settlement", *_REFERENCES):
+    for name in ("origin_settlement", *SETTLEMENT_REFERENCES):
         target = getattr(household, name)
         initial[name] = target.pcode if target else ""
     initial["members"] = members_text(household.members)

@@ -54,7 +54,6 @@ def flow_chart(days: Sequence[FlowDay]) -> dict[str, Any] | None:
         bars.append(
             {
                 "day": day,
-                "label": day.day.strftime("%d %b"),
                 "label_x": x + BAR_WIDTH,
                 "in_x": x,
                 "escorted_y": base - escorted_h,

@@ -50,7 +50,7 @@ HOUSEHOLD_FIELDS = (
     "confidence",
     *PERSONAL_FIELDS,
 )
-_REFERENCES = ("origin_settlement", "current_settlement", "intended_settlement")
+SETTLEMENT_REFERENCES = ("origin_settlement", "current_settlement", "intended_settlement")
 
 
 def _vulnerabilities(value: Any) -> list[str]:
@@ -211,7 +211,7 @@ def household_register(
 
 def _current(household: Household) -> dict[str, Any]:
     values = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
-    for name in _REFERENCES:
+    for name in SETTLEMENT_REFERENCES:
         values[name] = getattr(household, name)
     return values
 
@@ -230,7 +230,7 @@ def household_update(
     _writer(actor)
     _check_personal_writes(actor, changes)
     # Validate against the stored row, not a redacted copy a reader may hold.
-    stored = Household.objects.select_related(*_REFERENCES).get(pk=household.pk)
+    stored = Household.objects.select_related(*SETTLEMENT_REFERENCES).get(pk=household.pk)
     merged = {**_current(stored), **changes}
     if (
         "intention" in changes

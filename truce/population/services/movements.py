@@ -226,10 +226,12 @@ def flow_count_record(
 
     One live row per (point, day, direction, escorted): recording the same key again
     with other numbers writes a new version of that row (the ledger keeps the first),
-    and with the same numbers writes nothing.
+    and with the same numbers writes nothing. A new count is visible to whoever
+    may see the point (never the public) unless a visibility is given.
     """
     ensure_writer(actor, MOVEMENT_ROLES, "flow counts")
     facility = monitoring_point(actor, point)
+    explicit_visibility = visibility is not None
     the_day = a_date(day, field="day", required=True)
     fields: dict[str, Any] = {
         "people": a_count(people, field="people", maximum=PEOPLE_LIMIT),
@@ -243,6 +245,9 @@ def flow_count_record(
         "direction": _choice(direction, Direction.values, field="direction"),
         "escorted": _flag(escorted, field="escorted"),
     }
+    if visibility is None:
+        # Whoever may see the post may see what was counted there (never the public).
+        visibility = [name for name in facility.visibility if name != "public"]
     existing = FlowCount.objects.select_for_update().filter(is_deleted=False, **key).first()
     if existing is None:
         row = record_create(
@@ -250,7 +255,7 @@ def flow_count_record(
         )
         return FlowResult(row, "created")
     changes = {name: value for name, value in fields.items() if getattr(existing, name) != value}
-    new_visibility = visibility is not None and set(existing.visibility) != set(_names(visibility))
+    new_visibility = explicit_visibility and set(existing.visibility) != set(_names(visibility))
     if not changes and not new_visibility:
         return FlowResult(existing, "unchanged")
     row = record_update(
