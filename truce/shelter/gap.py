@@ -28,7 +28,7 @@ from django.db.models import Sum
 from truce.core.models import AdminArea, Record
 from truce.core.sharing import visible
 from truce.population.models import FlowCount
-from truce.population.selectors import households_visible_to
+from truce.population.selectors import expected_arrivals, households_visible_to
 from truce.shelter.allocation import MOVING
 from truce.shelter.models import ArrivalEstimate
 from truce.shelter.selectors import estimates_visible_to, shelter_places
@@ -107,15 +107,16 @@ def _latest_estimates(user: User | None, as_of: dt.date) -> dict[str, ArrivalEst
 
 
 def _household_projection(user: User | None, until: dt.date) -> dict[str, int]:
-    rows = (
-        households_visible_to(user, intention__in=MOVING, intended_settlement__isnull=False)
-        .exclude(expected_on__gt=until)
-        .values("intended_settlement__admin_area__pcode")
-        .annotate(people=Sum("size"))
-    )
-    return {
-        r["intended_settlement__admin_area__pcode"] or WHOLE_AREA: int(r["people"]) for r in rows
-    }
+    """People of households intending to arrive by `until` (or undated), by admin area."""
+    areas = dict(AdminArea.objects.values_list("pk", "pcode"))
+    totals: dict[str, int] = defaultdict(int)
+    # The population app's own reading of the intentions survey (counts only).
+    for arrivals in expected_arrivals(user):
+        if arrivals.day is not None and arrivals.day > until:
+            continue
+        area = arrivals.settlement.admin_area_id
+        totals[areas.get(area, WHOLE_AREA) if area is not None else WHOLE_AREA] += arrivals.people
+    return dict(totals)
 
 
 def _flow_projection(user: User | None, as_of: dt.date, horizon_days: int) -> dict[str, int]:
