@@ -7,7 +7,7 @@ Expected arrivals come from two kinds of record:
   (the briefing's "in Nagorno-Karabakh") covers the whole area of operation;
 - projections from registered households returning or relocating (their intended
   settlement, expected day and size) plus, where the population app counts daily flows,
-  the recent inbound average carried forward over the horizon.
+  the last week's inbound daily average carried forward a week.
 
 Per area the stated estimate is used where there is one, else the projection; for the
 whole area of operation, a whole-area estimate where there is one, else the sum of the
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 WHOLE_AREA = ""
 FLOW_WINDOW_DAYS = 7
+# Flows are carried forward a week, not the whole horizon: a rate seen over one week says
+# little about the month after it (the survey's intentions cover the longer run).
+FLOW_AHEAD_DAYS = 7
 DEFAULT_HORIZON_DAYS = 30
 
 
@@ -119,7 +122,7 @@ def _household_projection(user: User | None, until: dt.date) -> dict[str, int]:
     return dict(totals)
 
 
-def _flow_projection(user: User | None, as_of: dt.date, horizon_days: int) -> dict[str, int]:
+def _flow_projection(user: User | None, as_of: dt.date) -> dict[str, int]:
     start = as_of - dt.timedelta(days=FLOW_WINDOW_DAYS - 1)
     rows = (
         visible(FlowCount.objects.all(), user)
@@ -129,7 +132,7 @@ def _flow_projection(user: User | None, as_of: dt.date, horizon_days: int) -> di
     )
     return {
         r["point__settlement__admin_area__pcode"] or WHOLE_AREA: round(
-            int(r["people"]) / FLOW_WINDOW_DAYS * horizon_days
+            int(r["people"]) / FLOW_WINDOW_DAYS * FLOW_AHEAD_DAYS
         )
         for r in rows
     }
@@ -163,7 +166,7 @@ def gap_as_of(
     for key, people in _household_projection(user, until).items():
         row(key).households += people
     if include_flows:
-        for key, people in _flow_projection(user, as_of, horizon_days).items():
+        for key, people in _flow_projection(user, as_of).items():
             row(key).flows += people
     estimates = _latest_estimates(user, as_of)
     for key, estimate in estimates.items():
