@@ -191,11 +191,11 @@ def test_the_run_page_lists_reasons_and_exports_csv(world: World, mission_user: 
 
 
 def test_the_map_page_points_at_the_shelter_layer(world: World, mission_user: User) -> None:
-    body = client_for(mission_user).get(reverse("shelter:map")).content.decode()
+    body = client_for(mission_user).get(reverse("shelter:shelter-map")).content.decode()
     assert "shelters.geojson" in body and 'id="shelter-map"' in body
 
 
 def test_the_response_menu_lists_the_shelter_screens(world: World, mission_user: User) -> None:
     body = client_for(mission_user).get(reverse("home")).content.decode()
-    for name in ("shelter-list", "gap", "allocation", "map"):
+    for name in ("shelter-list", "gap", "allocation", "shelter-map"):
         assert reverse(f"shelter:{name}") in body

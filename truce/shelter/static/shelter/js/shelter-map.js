@@ -58,8 +58,26 @@
       return response.json();
     })
     .then(function (data) {
+      // Shelters placed at their settlement's point share it: fan them out a little
+      // around it so each circle can be seen and clicked (display only).
+      var seen = {};
+      (data.features || []).forEach(function (f) {
+        var key = f.geometry ? f.geometry.coordinates.join(",") : "";
+        (seen[key] = seen[key] || []).push(f);
+      });
+      var offset = {};
+      Object.keys(seen).forEach(function (key) {
+        var group = seen[key];
+        group.forEach(function (f, i) {
+          var angle = (2 * Math.PI * i) / group.length;
+          var r = group.length > 1 ? 0.01 : 0;
+          offset[f.id] = [r * Math.sin(angle), r * Math.cos(angle)];
+        });
+      });
       var layer = L.geoJSON(data, {
-        pointToLayer: function (feature, latlng) {
+        pointToLayer: function (feature, base) {
+          var shift = offset[feature.id] || [0, 0];
+          var latlng = L.latLng(base.lat + shift[0], base.lng + shift[1]);
           var p = feature.properties;
           var colour = p.free > 0 ? "#3f8f3a" : "#b5462f";
           return L.circleMarker(latlng, {
