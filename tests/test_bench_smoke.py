@@ -35,7 +35,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
 
 
 def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> None:
-    assert set(results) == {"batch_ingest", "single_ingest", "counts_at_scale", "grouping"}
+    assert set(results) == {
+        "batch_ingest",
+        "single_ingest",
+        "counts_at_scale",
+        "grouping",
+        "shelter_allocation",
+    }
     for result in results.values():
         assert result["quick"] is True
         assert result["targets"], result["name"]
@@ -91,3 +97,15 @@ def test_grouping_groups_every_observation_sensibly(results: dict) -> None:
     # Loose bounds: the grouping must find the simulator's events, not merge everything.
     assert checks["pair_precision"] > 0.5
     assert checks["pair_recall"] > 0.5
+
+
+def test_shelter_allocation_is_feasible_and_close_to_the_bound(results: dict) -> None:
+    checks = results["shelter_allocation"]["checks"]
+    assert checks["households"] > 100
+    assert checks["over_capacity"] == 0
+    assert checks["each_once"] is True and checks["whole"] is True
+    assert checks["vulnerable_displaced"] == 0
+    assert checks["reasons"] is True
+    # Never below the LP bound (a lower bound), and close to it at this size.
+    assert checks["objective"] >= checks["lp_bound"] * (1 - 1e-9)
+    assert checks["gap_to_lp_bound"] <= 0.02
