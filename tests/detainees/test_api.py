@@ -63,7 +63,7 @@ def test_the_other_sides_liaison_sees_only_what_involves_it(world: World, reader
     api = Api(readers.side_a)
     assert api.get(f"/detainees/cases/{world.kept_b.public_id}").status_code == 404
     assert api.get(f"/detainees/lists/{world.list_b.public_id}").status_code == 404
-    assert api.get("/detainees/cases", list=str(world.list_b.public_id)).status_code == 404
+    assert api.get("/detainees/cases", side_list=str(world.list_b.public_id)).status_code == 404
     other = api.get(f"/detainees/cases/{world.person_b.public_id}").json()
     assert other["full_name"] == "Bela Sampleova"
     assert other["notes"] is None and other["redacted"] == ["notes"]
@@ -178,7 +178,9 @@ def test_bad_case_input_is_named_by_field(
 ) -> None:
     api = Api(readers.side_b)
     before = LedgerEntry.objects.count()
-    response = api.post("/detainees/cases", {"list": str(world.list_b_private.public_id), **body})
+    response = api.post(
+        "/detainees/cases", {"side_list": str(world.list_b_private.public_id), **body}
+    )
     assert response.status_code == 422, response.json()
     assert error_of(response)["field"] == field
     assert LedgerEntry.objects.count() == before
@@ -188,7 +190,7 @@ def test_a_side_creates_and_corrects_its_own_case(world: World, readers: Readers
     api = Api(readers.side_a)
     created = api.post(
         "/detainees/cases",
-        {"list": str(world.list_a.public_id), "kind": "person", "full_name": "Nova Fictive"},
+        {"side_list": str(world.list_a.public_id), "kind": "person", "full_name": "Nova Fictive"},
     )
     assert created.status_code == 201 and created.json()["reference"] == "A-0003"
     patched = api.patch(

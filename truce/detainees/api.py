@@ -95,7 +95,7 @@ def detainee_list_history(request: HttpRequest, public_id: str) -> list[dict[str
 @router.get("/cases", response=page_of(schemas.CaseOut))
 def detainee_cases(request: HttpRequest, query: Query[schemas.CaseFilters]) -> Any:
     user = api_user(request)
-    side_list = selectors.list_get(user, query.list) if query.list else None
+    side_list = selectors.list_get(user, query.side_list) if query.side_list else None
     rows = selectors.cases_visible_to(
         user, side_list=side_list, status=query.status, kind=query.kind
     )
@@ -112,7 +112,7 @@ def detainee_case_create(
 
     def perform() -> tuple[int, dict[str, Any]]:
         fields = payload.model_dump()
-        side_list = selectors.list_get(user, fields.pop("list"))
+        side_list = selectors.list_get(user, fields.pop("side_list"))
         created = services.case_create(actor=user, side_list=side_list, **fields)
         return 201, case_out(created, user)
 

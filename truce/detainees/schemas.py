@@ -29,7 +29,7 @@ class ListIn(_In):
 
 
 class CaseIn(_In):
-    list: str = Field(description="Public id of the side list.")
+    side_list: str = Field(description="Public id of the side list.")
     kind: str = Field(description="person or remains.")
     category: str = Field("unknown", description="military, civilian or unknown.")
     full_name: str = ""
@@ -71,7 +71,7 @@ class ConfirmIn(Expected):
 
 
 class CaseFilters(PageQuery):
-    list: str | None = None
+    side_list: str | None = Field(None, description="Public id of a side list.")
     status: str | None = None
     kind: str | None = None
 
@@ -97,7 +97,7 @@ class ListOut(RecordOut):
 
 class CaseOut(RecordOut):
     reference: str
-    list: str
+    side_list: str
     side: str
     kind: str
     category: str

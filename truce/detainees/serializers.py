@@ -7,6 +7,7 @@ The API, the CSV export and the pages all build their rows here.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from truce.core.models import User
@@ -45,7 +46,7 @@ def personal_values(case: Case, user: User) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in PERSONAL_FIELDS:
         value = getattr(case, name) if name in allowed else None
-        values[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        values[name] = value.isoformat() if isinstance(value, dt.date) else value
     return values
 
 
@@ -53,7 +54,7 @@ def case_out(case: Case, user: User) -> dict[str, Any]:
     return {
         **record_fields(case, user),
         "reference": case.reference,
-        "list": str(case.side_list.public_id),
+        "side_list": str(case.side_list.public_id),
         "side": case.side_list.side.code,
         "kind": case.kind,
         "category": case.category,
@@ -117,7 +118,7 @@ def case_history_out(case: Case, user: User) -> list[dict[str, Any]]:
 
 CSV_COLUMNS = (
     "reference",
-    "list",
+    "side_list",
     "side",
     "kind",
     "category",
