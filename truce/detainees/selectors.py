@@ -302,13 +302,16 @@ def _counted(qs: QuerySet[Any], field: str) -> dict[str, int]:
     return {row[field]: row["n"] for row in qs.order_by().values(field).annotate(n=Count("id"))}
 
 
-def pending_confirmations(transfers: QuerySet[Transfer]) -> Counter[str]:
-    """Confirmations still due on live transfers, by the side that owes them (party code)."""
+def pending_confirmations(transfers: QuerySet[Transfer], *, by: str = "code") -> Counter[str]:
+    """Confirmations still due on live transfers, by the side that owes them.
+
+    Sides are keyed by their party `code` (or `name`).
+    """
     due: Counter[str] = Counter()
     rows = transfers.exclude(
         status__in=[TransferStatus.COMPLETED, TransferStatus.CANCELLED]
     ).values_list(
-        "from_side__code", "to_side__code", "released_confirmed_at", "received_confirmed_at"
+        f"from_side__{by}", f"to_side__{by}", "released_confirmed_at", "received_confirmed_at"
     )
     for from_code, to_code, released, received in rows:
         if released is None:

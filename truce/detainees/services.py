@@ -44,7 +44,12 @@ from truce.detainees.models import (
     Transfer,
     TransferStatus,
 )
-from truce.detainees.selectors import Reader, Standing, reader_of
+from truce.detainees.rights import (
+    intermediary_only,
+    may_keep_list_as,
+    may_run_exchange_as,
+)
+from truce.detainees.selectors import Standing, reader_of
 from truce.ledger.services import ledger_lock
 from truce.lib.time import utcnow
 
@@ -53,29 +58,6 @@ EDITABLE_CASE_FIELDS = frozenset({*PERSONAL_FIELDS, "kind", "category", "source"
 OPEN_CASE_STATUSES = frozenset({CaseStatus.LISTED, CaseStatus.VERIFIED})
 MAX_EXCHANGE_CASES = 500
 EARLIEST_BIRTH_YEAR = 1900
-
-
-# --- who may write -------------------------------------------------------------------
-
-
-def _may_keep_list(reader: Reader, side_list: SideList) -> bool:
-    """The mission's case officers, the list's intermediary, the listing side."""
-    if reader.standing == Standing.MISSION_CASES:
-        return True
-    if reader.standing == Standing.INTERMEDIARY:
-        return side_list.intermediary_id == reader.organisation_id
-    return reader.standing == Standing.SIDE and side_list.side_id == reader.party_id
-
-
-def _may_run_exchange(reader: Reader, intermediary: Organisation) -> bool:
-    if reader.standing == Standing.MISSION_CASES:
-        return True
-    return reader.standing == Standing.INTERMEDIARY and intermediary.pk == reader.organisation_id
-
-
-def _intermediary_only(reader: Reader, intermediary_id: int, what: str) -> None:
-    if reader.standing != Standing.INTERMEDIARY or reader.organisation_id != intermediary_id:
-        raise PermissionDenied(f"only the intermediary's staff may {what}")
 
 
 # --- references and checks -----------------------------------------------------------
@@ -166,7 +148,7 @@ def list_create(
     org = _intermediary(intermediary)
     reader = reader_of(actor)
     draft = SideList(side=party, intermediary=org)
-    if not _may_keep_list(reader, draft):
+    if not may_keep_list_as(reader, draft):
         if not reader.sees_anything:
             raise NotFound("no such endpoint")
         raise PermissionDenied("you may not hand in a list for this side to this intermediary")
@@ -213,7 +195,7 @@ def case_create(
     """One person or set of remains on a list (listed, shared as the list is)."""
     ledger_lock()
     current = selectors.list_get(actor, side_list.public_id)
-    if not _may_keep_list(reader_of(actor), current):
+    if not may_keep_list_as(reader_of(actor), current):
         raise PermissionDenied("you may not add to this list")
     fields: dict[str, Any] = {
         "side_list": current,
@@ -236,7 +218,7 @@ def case_create(
 
 def _case_for_write(actor: User, case: Case) -> Case:
     current = selectors.case_get(actor, case.public_id)
-    if not _may_keep_list(reader_of(actor), current.side_list):
+    if not may_keep_list_as(reader_of(actor), current.side_list):
         raise PermissionDenied("you may not change this case")
     return current
 
@@ -273,7 +255,7 @@ def case_verify(*, actor: User, case: Case, expected_version: int) -> Case:
     """The intermediary has verified the case (seen the person, identified the remains)."""
     ledger_lock()
     current = selectors.case_get(actor, case.public_id)
-    _intermediary_only(reader_of(actor), current.side_list.intermediary_id, "verify a case")
+    intermediary_only(reader_of(actor), current.side_list.intermediary_id, "verify a case")
     if current.status != CaseStatus.LISTED:
         raise Conflict(
             f"only a listed case can be verified, not a {current.status} one", field="status"
@@ -367,7 +349,7 @@ def exchange_create(
     ledger_lock()
     org = _intermediary(intermediary)
     reader = reader_of(actor)
-    if not _may_run_exchange(reader, org):
+    if not may_run_exchange_as(reader, org):
         if not reader.sees_anything:
             raise NotFound("no such endpoint")
         raise PermissionDenied(
@@ -419,7 +401,7 @@ def exchange_create(
 
 def _exchange_for_write(actor: User, exchange: Exchange) -> Exchange:
     current = selectors.exchange_get(actor, exchange.public_id)
-    if not _may_run_exchange(reader_of(actor), current.intermediary):
+    if not may_run_exchange_as(reader_of(actor), current.intermediary):
         raise PermissionDenied("only the mission's case officers and the intermediary may do this")
     return current
 
@@ -472,7 +454,7 @@ def transfer_hand_over(*, actor: User, transfer: Transfer, expected_version: int
     """The intermediary records that it handed the case over at the crossing point."""
     ledger_lock()
     current = selectors.transfer_get(actor, transfer.public_id)
-    _intermediary_only(reader_of(actor), current.exchange.intermediary_id, "record a handover")
+    intermediary_only(reader_of(actor), current.exchange.intermediary_id, "record a handover")
     if current.status != TransferStatus.PENDING:
         raise Conflict(f"the transfer is {current.status}, not awaiting handover", field="status")
     return record_update(
