@@ -1,8 +1,9 @@
 """Readers of every kind and a small world of lists, cases and one exchange.
 
-Side A holds a person and a set of remains of side B's (list A-L1); side B
-holds a person of side A's (B-L1) and has a list of its own it keeps to
-itself and the ICRC (B-L2, one case never exchanged). The ICRC is the
+Side A holds a person and a set of remains of side B's (list "A-L1"); side B
+holds a person of side A's ("B-L1") and has a list of its own it keeps to
+itself and the ICRC ("B-L2", one case never exchanged). References are random
+codes; `World.refs` gives each its name here. The ICRC is the
 intermediary of all of them; UNHCR of none.
 """
 
@@ -88,6 +89,19 @@ class World:
     person_b: Case
     kept_b: Case
     exchange: Exchange
+
+    def refs(self) -> dict[str, str]:
+        """The records' references by the names the tests use for them."""
+        return {
+            "A-L1": self.list_a.reference,
+            "B-L1": self.list_b.reference,
+            "B-L2": self.list_b_private.reference,
+            "A-0001": self.person_a.reference,
+            "A-0002": self.remains_a.reference,
+            "B-0001": self.person_b.reference,
+            "B-0002": self.kept_b.reference,
+            "EX-001": self.exchange.reference,
+        }
 
     def transfers(self) -> list[Transfer]:
         return list(Transfer.objects.filter(exchange=self.exchange).order_by("number"))

@@ -57,9 +57,10 @@ def test_outsiders_get_empty_lists_zero_counts_and_404s(world: World, readers: R
 
 
 def test_the_other_sides_liaison_sees_only_what_involves_it(world: World, readers: Readers) -> None:
+    refs = world.refs()
     seen = _lists(readers.side_a)
-    assert seen["lists"] == {"A-L1"}
-    assert seen["cases"] == {"A-0001", "A-0002", "B-0001"}
+    assert seen["lists"] == {refs["A-L1"]}
+    assert seen["cases"] == {refs["A-0001"], refs["A-0002"], refs["B-0001"]}
     api = Api(readers.side_a)
     assert api.get(f"/detainees/cases/{world.kept_b.public_id}").status_code == 404
     assert api.get(f"/detainees/lists/{world.list_b.public_id}").status_code == 404
@@ -133,6 +134,7 @@ def test_an_outsider_cannot_confirm_or_hand_over(world: World, readers: Readers)
 
 
 def test_an_exchange_and_its_transfers_are_one_write(world: World, readers: Readers) -> None:
+    refs = world.refs()
     api = Api(readers.icrc)
     kept = api.post(f"/detainees/cases/{world.kept_b.public_id}/verify", {"expected_version": 1})
     assert kept.status_code == 200
@@ -153,7 +155,7 @@ def test_an_exchange_and_its_transfers_are_one_write(world: World, readers: Read
         **{"Idempotency-Key": "ex-2"},
     )
     assert good.status_code == 201
-    assert [t["case_reference"] for t in good.json()["transfers"]] == ["B-0002"]
+    assert [t["case_reference"] for t in good.json()["transfers"]] == [refs["B-0002"]]
     again = api.post(
         "/detainees/exchanges",
         {"planned_on": "2020-11-25", "crossing_point": "Crossing", "cases": [kept.json()["id"]]},
@@ -192,7 +194,7 @@ def test_a_side_creates_and_corrects_its_own_case(world: World, readers: Readers
         "/detainees/cases",
         {"side_list": str(world.list_a.public_id), "kind": "person", "full_name": "Nova Fictive"},
     )
-    assert created.status_code == 201 and created.json()["reference"] == "A-0003"
+    assert created.status_code == 201 and created.json()["reference"].startswith("A-")
     patched = api.patch(
         f"/detainees/cases/{created.json()['id']}",
         {"expected_version": 1, "birth_year": 1990},

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_cases_in_an_exchange_are_agreed_and_each_gets_a_transfer(world: World) -> None:
+    refs = world.refs()
     transfers = world.transfers()
     assert [t.case_id for t in transfers] == [
         world.person_a.pk,
@@ -25,8 +26,8 @@ def test_cases_in_an_exchange_are_agreed_and_each_gets_a_transfer(world: World) 
     ]
     assert {c.status for c in (world.person_a, world.remains_a, world.person_b)} == {"agreed"}
     assert world.kept_b.status == "listed"
-    assert str(transfers[0]) == "EX-001/1"
-    assert world.person_a.reference == "A-0001" and world.person_b.reference == "B-0001"
+    assert str(transfers[0]) == f"{world.exchange.reference}/1"
+    assert world.person_a.reference == refs["A-0001"] and world.person_b.reference == refs["B-0001"]
 
 
 def test_directions_follow_the_list_held_cases_leave_the_listing_side(world: World) -> None:
@@ -272,3 +273,11 @@ def test_a_withdrawn_case_keeps_its_reason(world: World, readers: Readers) -> No
         services.case_withdraw(
             actor=readers.side_b, case=world.person_b, expected_version=3, reason="agreed"
         )
+
+
+def test_references_are_random_codes_that_count_nothing(world: World) -> None:
+    import re
+
+    assert re.fullmatch(r"A-[2-9A-HJ-NP-Z]{6}", world.person_a.reference)
+    assert re.fullmatch(r"BL-[2-9A-HJ-NP-Z]{6}", world.list_b.reference)
+    assert re.fullmatch(r"EX-[2-9A-HJ-NP-Z]{6}", world.exchange.reference)

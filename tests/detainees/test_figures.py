@@ -29,7 +29,10 @@ def test_completed_transfers_are_counted_by_kind(world: World, readers: Readers)
     assert _values(readers.analyst) == dict(zip(KEYS, (2, 1, 0), strict=True))
     persons = figure_value("detainees_persons_transferred", FigureQuery(user=readers.analyst))
     assert persons.breakdown == {"Side A → Side B": 1, "Side B → Side A": 1}
-    assert {str(r) for r in persons.records} == {"EX-001/1", "EX-001/3"}
+    assert {str(r) for r in persons.records} == {
+        f"{world.exchange.reference}/1",
+        f"{world.exchange.reference}/3",
+    }
 
 
 def test_outsiders_get_no_figure_at_all(world: World, readers: Readers) -> None:

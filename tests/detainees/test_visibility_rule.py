@@ -56,9 +56,15 @@ def test_hidden_details_are_not_found(world: World, readers: Readers) -> None:
 def test_the_mission_case_roles_and_the_intermediary_see_everything(
     world: World, readers: Readers
 ) -> None:
+    refs = world.refs()
     for user in (readers.analyst, readers.icrc):
-        assert _refs(selectors.lists_visible_to(user)) == {"A-L1", "B-L1", "B-L2"}
-        assert _refs(selectors.cases_visible_to(user)) == {"A-0001", "A-0002", "B-0001", "B-0002"}
+        assert _refs(selectors.lists_visible_to(user)) == {refs["A-L1"], refs["B-L1"], refs["B-L2"]}
+        assert _refs(selectors.cases_visible_to(user)) == {
+            refs["A-0001"],
+            refs["A-0002"],
+            refs["B-0001"],
+            refs["B-0002"],
+        }
         assert selectors.personal_fields_for(user, world.kept_b) == set(PERSONAL_FIELDS)
         assert selectors.may_export(user)
 
@@ -77,15 +83,21 @@ def test_a_duty_officer_sees_statuses_and_counts_but_no_names(
 def test_a_side_sees_its_own_lists_and_the_cases_of_its_transfers(
     world: World, readers: Readers
 ) -> None:
+    refs = world.refs()
     a = readers.side_a
-    assert _refs(selectors.lists_visible_to(a)) == {"A-L1"}
+    assert _refs(selectors.lists_visible_to(a)) == {refs["A-L1"]}
     # Its own two, and side B's person who is being handed to it; never B's kept list.
-    assert _refs(selectors.cases_visible_to(a)) == {"A-0001", "A-0002", "B-0001"}
-    assert _refs(selectors.exchanges_visible_to(a)) == {"EX-001"}
+    assert _refs(selectors.cases_visible_to(a)) == {refs["A-0001"], refs["A-0002"], refs["B-0001"]}
+    assert _refs(selectors.exchanges_visible_to(a)) == {refs["EX-001"]}
     assert selectors.transfers_visible_to(a).count() == 3
     b = readers.side_b
-    assert _refs(selectors.lists_visible_to(b)) == {"B-L1", "B-L2"}
-    assert _refs(selectors.cases_visible_to(b)) == {"A-0001", "A-0002", "B-0001", "B-0002"}
+    assert _refs(selectors.lists_visible_to(b)) == {refs["B-L1"], refs["B-L2"]}
+    assert _refs(selectors.cases_visible_to(b)) == {
+        refs["A-0001"],
+        refs["A-0002"],
+        refs["B-0001"],
+        refs["B-0002"],
+    }
 
 
 def test_the_other_side_of_a_transfer_reads_identity_but_not_the_listing_sides_notes(
@@ -111,9 +123,10 @@ def test_before_an_exchange_the_other_side_sees_none_of_a_list(
 def test_another_agencys_intermediary_list_is_hidden_from_the_icrc(
     world: World, readers: Readers
 ) -> None:
+    refs = world.refs()
     from truce.detainees import services
 
-    services.list_create(
+    other = services.list_create(
         actor=readers.analyst,
         side="side-a",
         kind="held",
@@ -121,8 +134,12 @@ def test_another_agencys_intermediary_list_is_hidden_from_the_icrc(
         title="Handed to another agency",
         submitted_on=world.list_a.submitted_on,
     )
-    assert _refs(selectors.lists_visible_to(readers.icrc)) == {"A-L1", "B-L1", "B-L2"}
-    assert _refs(selectors.lists_visible_to(readers.unhcr)) == {"A-L2"}
+    assert _refs(selectors.lists_visible_to(readers.icrc)) == {
+        refs["A-L1"],
+        refs["B-L1"],
+        refs["B-L2"],
+    }
+    assert _refs(selectors.lists_visible_to(readers.unhcr)) == {other.reference}
     assert selectors.may_enter(readers.unhcr)
 
 
@@ -141,11 +158,12 @@ def test_pending_confirmations_count_what_each_side_owes(world: World, readers: 
 
 
 def test_tombstones_and_share_flags_apply_first(world: World, readers: Readers) -> None:
+    refs = world.refs()
     # A case whose flags no longer admit side A is hidden from it even though the
     # rule alone (a transfer involving A) would admit it: the flags come first.
     from truce.detainees.models import Case
 
     Case.objects.filter(pk=world.person_b.pk).update(share_side_a=False)
-    assert "B-0001" not in _refs(selectors.cases_visible_to(readers.side_a))
+    assert refs["B-0001"] not in _refs(selectors.cases_visible_to(readers.side_a))
     Case.objects.filter(pk=world.person_a.pk).update(is_deleted=True)
-    assert "A-0001" not in _refs(selectors.cases_visible_to(readers.analyst))
+    assert refs["A-0001"] not in _refs(selectors.cases_visible_to(readers.analyst))

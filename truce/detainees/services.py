@@ -22,6 +22,7 @@ Transfer path: pending -> handed_over (the intermediary) -> completed (both side
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,9 @@ EDITABLE_CASE_FIELDS = frozenset({*PERSONAL_FIELDS, "kind", "category", "source"
 OPEN_CASE_STATUSES = frozenset({CaseStatus.LISTED, CaseStatus.VERIFIED})
 MAX_EXCHANGE_CASES = 500
 EARLIEST_BIRTH_YEAR = 1900
+# Without 0/O and 1/I, so a reference read out over a radio link is not misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
 
 
 # --- references and checks -----------------------------------------------------------
@@ -123,8 +127,17 @@ def _scopes(*parties: Party) -> list[str]:
     return sorted({p.scope for p in parties} | {Scope.AGENCIES.value})
 
 
-def _next_number(count: int) -> int:
-    return count + 1
+def _new_reference(prefix: str, model: type[SideList | Case | Exchange]) -> str:
+    """A reference that says nothing of how many others exist.
+
+    A running number would let a side that sees B-0001 and B-0003 count a
+    case hidden from it; a random code reveals nothing.
+    """
+    while True:
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+        reference = f"{prefix}-{code}"
+        if not model._default_manager.filter(reference=reference).exists():
+            return reference
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -156,12 +169,11 @@ def list_create(
         raise InvalidInput(f"use one of {', '.join(ListKind.values)}", field="kind")
     if submitted_on > utcnow().date():
         raise InvalidInput("cannot be in the future", field="submitted_on")
-    number = _next_number(SideList.objects.filter(side=party).count())
     return record_create(
         actor=actor,
         model=SideList,
         fields={
-            "reference": f"{SIDE_LETTERS[party.scope]}-L{number}",
+            "reference": _new_reference(f"{SIDE_LETTERS[party.scope]}L", SideList),
             "side": party,
             "kind": kind,
             "intermediary": org,
@@ -210,9 +222,7 @@ def case_create(
         "source": source,
     }
     _check_personal(fields)
-    letter = SIDE_LETTERS[current.side.scope]
-    number = _next_number(Case.objects.filter(side_list__side_id=current.side_id).count())
-    fields["reference"] = f"{letter}-{number:04d}"
+    fields["reference"] = _new_reference(SIDE_LETTERS[current.side.scope], Case)
     return record_create(actor=actor, model=Case, fields=fields, visibility=_scopes(current.side))
 
 
@@ -359,12 +369,11 @@ def exchange_create(
         raise InvalidInput("name the crossing point", field="crossing_point")
     chosen = _exchange_cases(actor, cases, org)
     both = [_side(Scope.SIDE_A.value, "cases"), _side(Scope.SIDE_B.value, "cases")]
-    number = _next_number(Exchange.objects.count())
     exchange = record_create(
         actor=actor,
         model=Exchange,
         fields={
-            "reference": f"EX-{number:03d}",
+            "reference": _new_reference("EX", Exchange),
             "planned_on": planned_on,
             "crossing_point": crossing_point.strip(),
             "intermediary": org,
