@@ -170,3 +170,13 @@ def test_the_intermediary_plans_an_exchange_through_the_form(
     )
     assert response.status_code == 302
     assert Case.objects.get(pk=kept.pk).status == "agreed"
+
+
+def test_the_exchange_page_lists_every_handover_and_confirmation(
+    world: World, readers: Readers
+) -> None:
+    complete(world, readers)
+    page = _client(readers.side_b).get(world.exchange.get_absolute_url()).content.decode()
+    assert 'data-history="exchange"' in page
+    assert page.count("Confirmed") >= 6 and page.count("Handed over") >= 3
+    assert "liaison_a" in page and "liaison_b" in page

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from truce.core.errors import DomainError, NotFound
 from truce.core.models import User
+from truce.core.serializers import history_out
 from truce.detainees import labels, rights, selectors, services
 from truce.detainees.forms import (
     CaseForm,
@@ -388,13 +389,24 @@ def _transfer_row(user: User, transfer: Transfer) -> dict[str, Any]:
     }
 
 
+def _exchange_log(user: User, exchange: Exchange, transfers: list[Transfer]) -> list[Any]:
+    """Every version of the exchange and its transfers the reader may see, newest first."""
+    rows = []
+    for record in [exchange, *transfers]:
+        for item in history_out(record, user):
+            action = labels.ACTION.get(item["action"], item["action"])
+            rows.append({**item, "record": str(record), "action": action})
+    return sorted(rows, key=lambda row: row["seq"], reverse=True)
+
+
 @login_required
 @require_safe
 def exchange_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _viewer(request)
     exchange: Exchange = _or_404(selectors.exchange_get, user, public_id)
-    transfers = selectors.transfers_visible_to(user, exchange=exchange)
+    transfers = list(selectors.transfers_visible_to(user, exchange=exchange))
     context = {
+        "log": _exchange_log(user, exchange, transfers),
         "exchange": exchange,
         "status": labels.EXCHANGE_STATUS.get(exchange.status, exchange.status),
         "rows": [_transfer_row(user, t) for t in transfers],
