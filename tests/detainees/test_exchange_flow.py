@@ -203,7 +203,7 @@ def test_bad_exchange_input_names_the_field(
 
 def test_another_agency_cannot_be_handed_the_exchange(world: World, readers: Readers) -> None:
     good = services.case_verify(actor=readers.icrc, case=world.kept_b, expected_version=1)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidInput) as raised:
         services.exchange_create(
             actor=readers.icrc,
             planned_on=DAY,
@@ -211,6 +211,20 @@ def test_another_agency_cannot_be_handed_the_exchange(world: World, readers: Rea
             intermediary="unhcr",
             cases=[good],
         )
+    assert raised.value.field == "intermediary" and "designated" in raised.value.message
+
+
+def test_only_a_designated_intermediary_is_handed_a_list(readers: Readers) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        services.list_create(
+            actor=readers.unhcr,
+            side="side-a",
+            kind="held",
+            intermediary="unhcr",
+            title="Not for UNHCR",
+            submitted_on=DAY,
+        )
+    assert raised.value.field == "intermediary"
 
 
 def test_changing_a_verified_identity_needs_verifying_again(world: World, readers: Readers) -> None:

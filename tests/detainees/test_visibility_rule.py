@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.detainees.conftest import Readers, World, complete
@@ -120,12 +122,14 @@ def test_before_an_exchange_the_other_side_sees_none_of_a_list(
     assert selectors.summary_for(readers.side_b).cases == 0
 
 
-def test_another_agencys_intermediary_list_is_hidden_from_the_icrc(
-    world: World, readers: Readers
+def test_another_designated_intermediarys_list_is_hidden_from_the_icrc(
+    world: World, readers: Readers, settings: Any
 ) -> None:
     refs = world.refs()
     from truce.detainees import services
 
+    assert not selectors.may_enter(readers.unhcr)
+    settings.TRUCE_DETAINEES_INTERMEDIARIES = ["icrc", "unhcr"]
     other = services.list_create(
         actor=readers.analyst,
         side="side-a",

@@ -11,6 +11,7 @@ from truce.core.models import Organisation, Party, User
 from truce.core.sharing import Scope
 from truce.detainees import labels
 from truce.detainees.models import Case
+from truce.detainees.selectors import intermediary_codes
 
 
 def _choices(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -25,7 +26,9 @@ def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) ->
 
 def _intermediaries(user: User) -> list[tuple[str, str]]:
     """Agencies that may be named intermediary; agency staff may name only their own."""
-    agencies = Organisation.objects.filter(party__scope=Scope.AGENCIES, is_deleted=False)
+    agencies = Organisation.objects.filter(
+        party__scope=Scope.AGENCIES, code__in=intermediary_codes(), is_deleted=False
+    )
     if user.party.scope == Scope.AGENCIES:
         agencies = agencies.filter(pk__in=[user.organisation_id or 0])
     return [(o.code, str(o)) for o in agencies]

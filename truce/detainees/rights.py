@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from truce.core.errors import PermissionDenied
 from truce.core.models import Organisation, Party, User
-from truce.detainees import selectors
 from truce.detainees.models import Case, CaseStatus, Exchange, SideList, Transfer, TransferStatus
 from truce.detainees.selectors import Reader, Standing, reader_of
 
@@ -45,14 +44,8 @@ def may_keep_list(user: User, side_list: SideList) -> bool:
 
 
 def may_run_exchanges(user: User) -> bool:
-    """Whether the user may plan and cancel exchanges (for some intermediary).
-
-    Agency staff only once their organisation is the intermediary of something.
-    """
-    standing = reader_of(user).standing
-    if standing == Standing.INTERMEDIARY:
-        return selectors.may_enter(user)
-    return standing == Standing.MISSION_CASES
+    """Whether the user may plan and cancel exchanges (for some intermediary)."""
+    return reader_of(user).standing in {Standing.MISSION_CASES, Standing.INTERMEDIARY}
 
 
 def may_run_exchange(user: User, exchange: Exchange) -> bool:

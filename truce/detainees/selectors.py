@@ -9,9 +9,10 @@ the system:
   everything; duty officers see lists, cases, exchanges and transfers with
   their statuses and counts but none of the personal fields; any other
   mission user sees nothing;
-- the agencies: only the staff of the intermediary organisation a list or an
-  exchange names (the ICRC), and only those lists, their cases and those
-  exchanges; staff of any other agency see nothing;
+- the agencies: only the staff of a designated intermediary organisation (the
+  ICRC; setting TRUCE_DETAINEES_INTERMEDIARIES, organisation codes), and only
+  the lists and exchanges that name their organisation, with their cases;
+  staff of any other agency see nothing;
 - a side: its liaison officers see the side's own lists and their cases, and
   the exchanges and transfers that involve the side, with the cases in those
   transfers (identity and circumstances, not the other side's notes); nothing
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from truce.core.errors import NotFound
@@ -56,6 +58,13 @@ SIDE_ROLES = frozenset({RoleCode.LIAISON_OFFICER.value})
 INTERMEDIARY_ROLES = frozenset({RoleCode.AGENCY_STAFF.value})
 SIDE_SCOPES = frozenset({Scope.SIDE_A.value, Scope.SIDE_B.value})
 COUNTERPART_FIELDS = frozenset((*IDENTITY_FIELDS, *CIRCUMSTANCE_FIELDS))
+# The organisations the mission has designated as intermediary (by code).
+DEFAULT_INTERMEDIARIES = ("icrc",)
+
+
+def intermediary_codes() -> frozenset[str]:
+    """Codes of the organisations that may act as intermediary (the ICRC by default)."""
+    return frozenset(getattr(settings, "TRUCE_DETAINEES_INTERMEDIARIES", DEFAULT_INTERMEDIARIES))
 
 
 class Standing(StrEnum):
@@ -96,8 +105,14 @@ def reader_of(user: User | None) -> Reader:
             return Reader(user, Standing.MISSION_SUMMARY, user.party_id)
         return Reader(user, Standing.NONE)
     if scope == Scope.AGENCIES:
-        if user.organisation_id is not None and user.has_role(*INTERMEDIARY_ROLES):
-            return Reader(user, Standing.INTERMEDIARY, user.party_id, user.organisation_id)
+        organisation = user.organisation
+        if (
+            organisation is not None
+            and not organisation.is_deleted
+            and organisation.code in intermediary_codes()
+            and user.has_role(*INTERMEDIARY_ROLES)
+        ):
+            return Reader(user, Standing.INTERMEDIARY, user.party_id, organisation.pk)
         return Reader(user, Standing.NONE)
     if scope in SIDE_SCOPES and user.has_role(*SIDE_ROLES):
         return Reader(user, Standing.SIDE, user.party_id)
@@ -264,22 +279,16 @@ def redact_payload(data: dict[str, Any], hidden: list[str]) -> dict[str, Any]:
 
 def may_export(user: User | None) -> bool:
     """CSV export is for readers who may see personal data of some case."""
-    standing = reader_of(user).standing
-    if standing == Standing.INTERMEDIARY:
-        return may_enter(user)
-    return standing in {Standing.MISSION_CASES, Standing.SIDE}
+    return reader_of(user).standing in {
+        Standing.MISSION_CASES,
+        Standing.INTERMEDIARY,
+        Standing.SIDE,
+    }
 
 
 def may_enter(user: User | None) -> bool:
-    """Whether the app's screens have anything for the user (the menu entries' test).
-
-    Agency staff count only if their organisation is the intermediary of a
-    list or an exchange they may see.
-    """
-    reader = reader_of(user)
-    if reader.standing != Standing.INTERMEDIARY:
-        return reader.sees_anything
-    return lists_visible_to(user).exists() or exchanges_visible_to(user).exists()
+    """Whether the app's screens have anything for the user (the menu entries' test)."""
+    return reader_of(user).sees_anything
 
 
 # --- counts (aggregates over the same querysets) ---------------------------------------

@@ -97,9 +97,10 @@ def _intermediary(value: Organisation | str, field: str = "intermediary") -> Org
     )
     if org is None:
         raise InvalidInput(f"unknown organisation {value!r}", field=field)
-    if org.party.scope != Scope.AGENCIES:
+    if org.party.scope != Scope.AGENCIES or org.code not in selectors.intermediary_codes():
+        designated = ", ".join(sorted(selectors.intermediary_codes()))
         raise InvalidInput(
-            f"{org.code!r} is not an agency and cannot be the intermediary", field=field
+            f"{org.code!r} is not a designated intermediary (use {designated})", field=field
         )
     return org
 
