@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -180,3 +182,18 @@ def test_the_exchange_page_lists_every_handover_and_confirmation(
     assert 'data-history="exchange"' in page
     assert page.count("Confirmed") >= 6 and page.count("Handed over") >= 3
     assert "liaison_a" in page and "liaison_b" in page
+
+
+def test_pages_read_in_a_fixed_number_of_queries(
+    world: World, readers: Readers, django_assert_max_num_queries: Any
+) -> None:
+    complete(world, readers)
+    client = _client(readers.side_a)
+    for path in (
+        world.exchange.get_absolute_url(),
+        world.list_a.get_absolute_url(),
+        "/detainees/",
+    ):
+        client.get(path)  # warm the session and the user
+        with django_assert_max_num_queries(16):
+            assert client.get(path).status_code == 200

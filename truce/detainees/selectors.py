@@ -26,6 +26,7 @@ not exist, and every count here is a count of rows the reader may see.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from truce.core.errors import NotFound
 from truce.core.models import RoleCode
-from truce.core.sharing import Scope, visible
+from truce.core.sharing import Scope, scopes_allow, visible
 from truce.detainees.models import (
     CIRCUMSTANCE_FIELDS,
     IDENTITY_FIELDS,
@@ -48,6 +49,7 @@ from truce.detainees.models import (
     Transfer,
     TransferStatus,
 )
+from truce.ledger.models import LedgerEntry
 
 if TYPE_CHECKING:
     from truce.core.models import User
@@ -244,6 +246,37 @@ def exchange_get(user: User | None, public_id: uuid.UUID | str) -> Exchange:
 def transfer_get(user: User | None, public_id: uuid.UUID | str) -> Transfer:
     row: Transfer = get_one(transfers_visible_to(user), public_id, "transfer")
     return row
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    recorded_at: Any
+    actor: str
+    action: str
+    version: int
+    record: str
+
+
+def exchange_log(
+    user: User | None, exchange: Exchange, transfers: list[Transfer]
+) -> list[LogEntry]:
+    """Every version of an exchange and of the given (visible) transfers, newest first.
+
+    One ledger query for them all; a version not shared with the reader's party
+    at the time is left out, as in record histories.
+    """
+    names = {str(exchange.public_id): str(exchange)}
+    names |= {str(t.public_id): str(t) for t in transfers}
+    entries = LedgerEntry.objects.filter(
+        record_type__in=[Exchange.ledger_type(), Transfer.ledger_type()],
+        record_id__in=list(names),
+    ).order_by("-seq")
+    return [
+        LogEntry(e.seq, e.recorded_at, e.actor, e.action, e.record_version, names[e.record_id])
+        for e in entries
+        if scopes_allow(json.loads(e.payload).get("visibility", []), user)
+    ]
 
 
 # --- field-by-field redaction ----------------------------------------------------------

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from truce.core.errors import DomainError, NotFound
 from truce.core.models import User
-from truce.core.serializers import history_out
 from truce.detainees import labels, rights, selectors, services
 from truce.detainees.forms import (
     CaseForm,
@@ -390,13 +389,10 @@ def _transfer_row(user: User, transfer: Transfer) -> dict[str, Any]:
 
 
 def _exchange_log(user: User, exchange: Exchange, transfers: list[Transfer]) -> list[Any]:
-    """Every version of the exchange and its transfers the reader may see, newest first."""
-    rows = []
-    for record in [exchange, *transfers]:
-        for item in history_out(record, user):
-            action = labels.ACTION.get(item["action"], item["action"])
-            rows.append({**item, "record": str(record), "action": action})
-    return sorted(rows, key=lambda row: row["seq"], reverse=True)
+    return [
+        {**vars(entry), "action": labels.ACTION.get(entry.action, entry.action)}
+        for entry in selectors.exchange_log(user, exchange, transfers)
+    ]
 
 
 @login_required
