@@ -212,3 +212,12 @@ def test_summary_counts_only_what_the_reader_may_see(world: World, readers: Read
     side_a = Api(readers.side_a).get("/detainees/summary").json()
     assert side_a["cases"] == 3
     assert side_a["cases_by_status"] == {"transferred": 3}
+
+
+def test_the_openapi_schema_documents_the_confirm_endpoint(parties: object) -> None:
+    from django.test import Client
+
+    schema = Client().get("/api/v1/openapi.json").json()
+    confirm = schema["paths"]["/api/v1/detainees/transfers/{public_id}/confirm"]["post"]
+    assert confirm["operationId"] == "detainee_transfer_confirm"
+    assert "/api/v1/detainees/exchanges" in schema["paths"]

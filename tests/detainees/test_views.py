@@ -82,6 +82,10 @@ def test_a_duty_officer_sees_statuses_and_no_names(world: World, readers: Reader
     exchange = client.get(world.exchange.get_absolute_url()).content.decode()
     assert "Ivo" not in exchange and "Bela" not in exchange
     assert client.get("/detainees/cases.csv").status_code == 404
+    # Counts and statuses only: no form to write anything.
+    for path in ("/detainees/lists/new/", "/detainees/exchanges/new/"):
+        assert client.get(path).status_code == 404
+    assert client.get(world.person_a.get_absolute_url() + "edit/").status_code == 404
 
 
 def test_the_case_page_shows_its_history(world: World, readers: Readers) -> None:

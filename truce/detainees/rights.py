@@ -43,6 +43,15 @@ def may_keep_list(user: User, side_list: SideList) -> bool:
     return may_keep_list_as(reader_of(user), side_list)
 
 
+def may_hand_in_lists(user: User) -> bool:
+    """Whether the user may record a list (for their own side, or as intermediary)."""
+    return reader_of(user).standing in {
+        Standing.MISSION_CASES,
+        Standing.INTERMEDIARY,
+        Standing.SIDE,
+    }
+
+
 def may_run_exchanges(user: User) -> bool:
     """Whether the user may plan and cancel exchanges (for some intermediary)."""
     return reader_of(user).standing in {Standing.MISSION_CASES, Standing.INTERMEDIARY}

@@ -91,7 +91,7 @@ def index(request: HttpRequest) -> HttpResponse:
         ],
         "lists": selectors.lists_visible_to(user).order_by("side__code", "reference"),
         "exchanges": selectors.exchanges_visible_to(user)[:10],
-        "may_add_list": selectors.reader_of(user).standing != selectors.Standing.MISSION_SUMMARY,
+        "may_add_list": rights.may_hand_in_lists(user),
         "may_plan": rights.may_run_exchanges(user),
         "may_export": selectors.may_export(user),
         "labels": labels,
@@ -103,7 +103,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def list_create(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
-    if not selectors.may_enter(user):
+    if not rights.may_hand_in_lists(user):
         raise Http404(_("No such page."))
     form = ListForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
