@@ -9,6 +9,7 @@ the ledger keeps every earlier grade and quantity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -46,7 +47,7 @@ class Need:
 
     key: str
     unit: str
-    label: str
+    label: Any  # a lazily translated string
 
     @property
     def column(self) -> str:

@@ -175,6 +175,11 @@ class RollupRow:
     tally: Tally
 
 
+def _dicts(rows: Any) -> list[dict[str, Any]]:
+    # values() rows, typed by django-stubs as TypedDicts of the named columns only.
+    return list(rows)
+
+
 _SUMS = {"n": Sum("structures"), **{c: Sum(c) for c in NEED_COLUMNS}}
 
 
@@ -246,7 +251,7 @@ def rollup_by_area(user: User | None, *, parent: str | None = None) -> list[Roll
         rows = rows.filter(settlement__in=scope)
     visible_settlements = visible(Settlement.objects.all(), user)
     visible_areas = visible(AdminArea.objects.all(), user)
-    grouped = list(
+    grouped: list[dict[str, Any]] = _dicts(
         rows.annotate(
             area_id=_case_area(visible_settlements, visible_areas),
         )
@@ -284,7 +289,9 @@ def rollup_totals(
     rows = visible_counts(DamageCount.objects.all(), user)
     if scope is not None:
         rows = rows.filter(settlement__in=scope)
-    grouped = list(rows.values("dimension", "key").annotate(**_SUMS).order_by())
+    grouped: list[dict[str, Any]] = _dicts(
+        rows.values("dimension", "key").annotate(**_SUMS).order_by()
+    )
     tally = Tally()
     for row in grouped:
         tally.add(row["dimension"], row["key"], int(row["n"]), [row[c] for c in NEED_COLUMNS])
@@ -304,9 +311,15 @@ def rollup_by_settlement_naive(user: User | None) -> dict[int, Tally]:
     qs = visible(Structure.objects.all(), user)
     sums = {"n": Count("id"), **{c: Sum(c) for c in NEED_COLUMNS}}
     tallies: dict[int, Tally] = {}
-    for row in qs.values("settlement_id", "grade").annotate(**sums).order_by():
+    by_grade: list[dict[str, Any]] = _dicts(
+        qs.values("settlement_id", "grade").annotate(**sums).order_by()
+    )
+    for row in by_grade:
         tally = tallies.setdefault(row["settlement_id"], Tally())
         tally.add("grade", row["grade"], row["n"], [row[c] for c in NEED_COLUMNS])
-    for row in qs.values("settlement_id", "use").annotate(n=Count("id")).order_by():
+    by_use: list[dict[str, Any]] = _dicts(
+        qs.values("settlement_id", "use").annotate(n=Count("id")).order_by()
+    )
+    for row in by_use:
         tallies.setdefault(row["settlement_id"], Tally()).add("use", row["use"], row["n"], [])
     return tallies

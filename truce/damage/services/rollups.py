@@ -123,7 +123,7 @@ def rollups_adjust(*, removed: Iterable[Counted] = (), added: Iterable[Counted] 
     if not changed:
         return 0
     grow = [_row(k, t) for k, t in changed if min(t) >= 0]
-    shrink = [(list(k), t) for k, t in changed if min(t) < 0]
+    shrink: list[tuple[list[Any], list[float]]] = [(list(k), t) for k, t in changed if min(t) < 0]
     update, delete = _adjust_sql(connection.vendor)
     with connection.cursor() as cursor:
         if grow:

@@ -120,7 +120,7 @@ def _position(data: Mapping[str, Any]) -> dict[str, Any] | None:
     values = []
     for name, value, limit in (("lon", lon, 180), ("lat", lat, 90)):
         try:
-            number = float(value)
+            number = float(value)  # type: ignore[arg-type]  # None is caught as TypeError
         except (TypeError, ValueError):
             raise InvalidInput(f"{value!r} is not a number", field=name) from None
         if not math.isfinite(number) or not -limit <= number <= limit:
