@@ -320,8 +320,8 @@ def photos_add(
     request: HttpRequest,
     public_id: str,
     file: UploadedFile = File(...),  # noqa: B008 - ninja's way to declare an upload
-) -> tuple[int, dict[str, Any]]:
+) -> HttpResponse:
     user = api_user(request)
     structure = selectors.structure_get(user, public_id)
     photo = services.photo_add(actor=user, structure=structure, file=file)
-    return 201, photo_out(photo, user)
+    return JsonResponse(photo_out(photo, user), status=201)
