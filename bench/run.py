@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.common import PYTHON, REPO, build_template, log, machine
 
-BENCHMARKS = ("batch_ingest", "single_ingest", "counts_at_scale", "grouping")
+BENCHMARKS = ("batch_ingest", "single_ingest", "counts_at_scale", "grouping", "damage_rollups")
 MARKDOWN = Path(__file__).resolve().parent / "BENCHMARKS.md"
 TIMEOUT_S = {"quick": 600, "full": 3 * 3600}
 STATE = {True: "met", False: "**missed**", None: "n/a"}

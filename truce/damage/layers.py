@@ -68,19 +68,17 @@ def choropleth_collection(user: User, *, measure: str | None = None) -> dict[str
     areas = list(visible(AdminArea.objects.filter(level=1), user))
     features: list[dict[str, Any]] = []
     if cells.has_polygons(areas):
+        by_id = {a.pk: a for a in areas}
         for row in selectors.rollup_by_area(user):
-            if not isinstance(row.place, AdminArea):
+            area = by_id.get(row.place.pk) if row.place is not None else None
+            geometry = cells.area_shape(area) if area is not None else None
+            if area is None or geometry is None:
                 continue
-            geometry = cells.area_shape(row.place)
-            if geometry is None:
-                continue
-            url = reverse("damage:rollup-settlements") + f"?area={row.place.pcode}"
-            features.append(_feature(row.place, geometry, row.tally, measure, url, "area"))
+            url = reverse("damage:rollup-settlements") + f"?area={area.pcode}"
+            features.append(_feature(area, geometry, row.tally, measure, url, "area"))
         return _collection(features, measure, approximate=False)
     tallies = {
-        r.place.pk: r.tally
-        for r in selectors.rollup_by_settlement(user)
-        if isinstance(r.place, Settlement)
+        r.place.pk: r.tally for r in selectors.rollup_by_settlement(user) if r.place is not None
     }
     settlements = list(visible(Settlement.objects.all(), user))
     shapes = cells.settlement_cells(settlements)

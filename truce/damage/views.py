@@ -82,7 +82,7 @@ def rollup_settlements(request: HttpRequest) -> HttpResponse:
     user = viewer(request)
     area_code = request.GET.get("area") or None
     area = _place_or_404(AdminArea, user, area_code) if area_code else None
-    rows = selectors.rollup_by_settlement(user, area=area_code)
+    rows: Any = selectors.SettlementRollups(user, area=area_code)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         **_common(),
