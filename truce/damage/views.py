@@ -20,7 +20,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -63,15 +63,67 @@ def _place_or_404(model: type[Settlement] | type[AdminArea], user: User, pcode: 
 
 # --- rollups ------------------------------------------------------------------------
 
+# The tables' columns: the four grades, all grades, then the needs the briefings name.
+TABLE_NEEDS = NEEDS[:2]
+
+
+def _quantity(value: float) -> str:
+    return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
+
+
+def _cells(tally: selectors.Tally, structures_url: str, query: str | None) -> list[Any]:
+    """(text, link or None) per column, built here once: a template tag per cell would be
+    most of a page's time at a few dozen rows (bench/BENCHMARKS.md, damage_rollups)."""
+    cells: list[tuple[str, str | None]] = []
+    for grade in Grade.values:
+        n = tally.by_grade.get(grade, 0)
+        link = f"{structures_url}?{query}&grade={grade}" if n and query else None
+        cells.append((str(n), link))
+    total = tally.total
+    cells.append((str(total), f"{structures_url}?{query}" if total and query else None))
+    needs = tally.needs
+    cells += [(_quantity(needs[n.key]), None) for n in TABLE_NEEDS]
+    return cells
+
+
+def table_rows(rows: Iterable[selectors.RollupRow], kind: str) -> list[dict[str, Any]]:
+    """Rollup rows as the tables show them: place, its link, and each column's cell."""
+    structures_url = reverse("damage:structure-list")
+    settlements_url = reverse("damage:rollup-settlements")
+    one = reverse("damage:rollup-settlement", kwargs={"pcode": "PCODE"})
+    found = []
+    for row in rows:
+        place = row.place
+        if place is None:
+            found.append({"place": None, "cells": _cells(row.tally, structures_url, None)})
+            continue
+        query = urlencode({kind: place.pcode})
+        href = (
+            one.replace("PCODE", place.pcode)
+            if kind == "settlement"
+            else f"{settlements_url}?{query}"
+        )
+        found.append(
+            {"place": place, "href": href, "cells": _cells(row.tally, structures_url, query)}
+        )
+    return found
+
+
+def _headings() -> list[str]:
+    labels = [str(GRADE_LABELS[g]) for g in Grade.values] + [_("All grades")]
+    return labels + [f"{n.label} ({n.unit})" for n in TABLE_NEEDS]
+
 
 @login_required
 @require_safe
 def rollup_areas(request: HttpRequest) -> HttpResponse:
     user = viewer(request)
+    totals = selectors.rollup_totals(user)
     context = {
-        **_common(),
-        "rows": selectors.rollup_by_area(user),
-        "totals": selectors.rollup_totals(user),
+        "headings": _headings(),
+        "rows": table_rows(selectors.rollup_by_area(user), "area"),
+        "totals": totals,
+        "total_cells": _cells(totals, reverse("damage:structure-list"), "all=1"),
     }
     return render(request, "damage/rollup_areas.html", context)
 
@@ -85,9 +137,10 @@ def rollup_settlements(request: HttpRequest) -> HttpResponse:
     rows: Any = selectors.SettlementRollups(user, area=area_code)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        **_common(),
+        "headings": _headings(),
         "area": area,
         "page": page,
+        "rows": table_rows(page.object_list, "settlement"),
         "totals": selectors.rollup_totals(user, area=area_code),
         "query": urlencode({"area": area_code} if area_code else {}),
     }
