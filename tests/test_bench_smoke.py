@@ -35,7 +35,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
 
 
 def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> None:
-    assert set(results) == {"batch_ingest", "single_ingest", "counts_at_scale", "grouping"}
+    assert set(results) == {
+        "batch_ingest",
+        "single_ingest",
+        "counts_at_scale",
+        "grouping",
+        "damage_rollups",
+    }
     for result in results.values():
         assert result["quick"] is True
         assert result["targets"], result["name"]
@@ -91,3 +97,13 @@ def test_grouping_groups_every_observation_sensibly(results: dict) -> None:
     # Loose bounds: the grouping must find the simulator's events, not merge everything.
     assert checks["pair_precision"] > 0.5
     assert checks["pair_recall"] > 0.5
+
+
+def test_damage_rollups_seeded_and_written_rollups_equal_a_recomputation(results: dict) -> None:
+    checks = results["damage_rollups"]["checks"]
+    assert checks["structures"] >= 20_000
+    assert checks["seeded_rollups_match_service"] is True
+    assert checks["sample_rollup_rows"] > 0
+    assert checks["service_writes_keep_rollups"] is True
+    assert checks["rollups_equal_naive"] is True
+    assert checks["failures"] == []
