@@ -167,3 +167,34 @@ def test_area_rollups_sum_the_settlements_of_each_area(
     assert mine == {"AR": 2, None: 1}
     by_settlement = selectors.rollup_by_settlement(side_a_user, area="AR")
     assert sorted(r.place.pcode for r in by_settlement if r.place) == ["T-A", "T-PUB"]
+
+
+def test_a_settlement_moved_to_another_area_is_counted_in_its_new_area(
+    readers: list[User], mission_user: User
+) -> None:
+    first, second = (
+        core_services.admin_area_create(
+            actor=None,
+            fields={"pcode": code, "level": 1, "display_name": code},
+            visibility=["public"],
+        )
+        for code in ("AR1", "AR2")
+    )
+    s = Settlement.objects.get(pcode="T-PUB")
+    s = core_services.settlement_update(
+        actor=None, settlement=s, expected_version=s.version, changes={"admin_area": first}
+    )
+    assess(mission_user, settlement="T-PUB", visibility=["public"])
+    assert selectors.areas_as_counted()
+    core_services.settlement_update(
+        actor=None, settlement=s, expected_version=s.version, changes={"admin_area": second}
+    )
+    assert not selectors.areas_as_counted()
+    rows = {r.place.pcode: r.tally.total for r in selectors.rollup_by_area(mission_user) if r.place}
+    assert rows == {"AR2": 1}
+    assert selectors.rollup_totals(mission_user, area="AR2").total == 1
+    assert selectors.rollup_totals(mission_user, area="AR1").total == 0
+    rollups_rebuild()
+    assert selectors.areas_as_counted()
+    rows = {r.place.pcode: r.tally.total for r in selectors.rollup_by_area(mission_user) if r.place}
+    assert rows == {"AR2": 1}

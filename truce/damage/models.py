@@ -144,6 +144,9 @@ class StructurePhoto(Record):
 class CountDimension(models.TextChoices):
     GRADE = "grade", _("Grade")
     USE = "use", _("Use")
+    # One row per settlement and share flags over all its structures (key ""): what a
+    # page of settlements is ordered by, read without summing every grade's row.
+    ALL = "all", _("All grades")
 
 
 class DamageCount(models.Model):
@@ -191,3 +194,67 @@ class DamageCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.settlement_id} {self.dimension}={self.key}: {self.structures}"
+
+
+class _Sums(models.Model):
+    structures = models.PositiveIntegerField(default=0)
+    need_glazing_m2 = models.FloatField(default=0.0)
+    need_roofing_m2 = models.FloatField(default=0.0)
+    need_walls_m2 = models.FloatField(default=0.0)
+    need_insulation_m2 = models.FloatField(default=0.0)
+    need_timber_m3 = models.FloatField(default=0.0)
+    need_doors_count = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
+class DamageAreaCount(_Sums):
+    """Rollup per admin area: the DamageCount rows of its settlements, summed at write time.
+
+    area_id is the area each settlement was counted under (SettlementArea), 0 for
+    settlements without one; rows are keyed by share flags as DamageCount's.
+    The per-area page and the overall totals read these few rows; if a
+    settlement has since moved to another area, readers notice (SettlementArea
+    no longer matches) and sum the settlement rows instead until the rollups
+    are rebuilt (truce.damage.services.rollups_rebuild).
+    """
+
+    area_id = models.BigIntegerField(default=0)
+    dimension = models.CharField(max_length=5, choices=CountDimension.choices)
+    key = models.CharField(max_length=20)
+    share_side_a = models.BooleanField(default=False)
+    share_side_b = models.BooleanField(default=False)
+    share_agencies = models.BooleanField(default=False)
+    share_public = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "dimension",
+                    "key",
+                    "share_side_a",
+                    "share_side_b",
+                    "share_agencies",
+                    "share_public",
+                ],
+                name="damage_area_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"area {self.area_id} {self.dimension}={self.key}: {self.structures}"
+
+
+class SettlementArea(models.Model):
+    """The area a settlement's structures are counted under in DamageAreaCount."""
+
+    settlement = models.OneToOneField(
+        Settlement, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    area_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id} -> {self.area_id}"

@@ -91,7 +91,7 @@ def table_rows(rows: Iterable[selectors.RollupRow], kind: str) -> list[dict[str,
     structures_url = reverse("damage:structure-list")
     settlements_url = reverse("damage:rollup-settlements")
     one = reverse("damage:rollup-settlement", kwargs={"pcode": "PCODE"})
-    found = []
+    found: list[dict[str, Any]] = []
     for row in rows:
         place = row.place
         if place is None:
