@@ -328,6 +328,7 @@ def damage_map(request: HttpRequest) -> HttpResponse:
         "labels": labels,
         "gradeLabels": grade_labels,
         "structureZoom": 12,
+        "wholeNumbers": measure in Grade.values or measure == "total",
     }
     context = {
         "map_config": config,

@@ -99,8 +99,15 @@
       var box = element("span", "swatch");
       box.style.background = STEPS[i];
       item.appendChild(box);
-      item.appendChild(document.createTextNode(
-        (Math.round(low * 10) / 10) + " – " + (Math.round(high * 10) / 10)));
+      // Counts are whole numbers: their classes are labelled as such.
+      var round = config.wholeNumbers ? function (v) { return Math.ceil(v); }
+        : function (v) { return Math.round(v * 10) / 10; };
+      var from = config.wholeNumbers ? Math.floor(low) + 1 : round(low);
+      var to = round(high);
+      if (config.wholeNumbers && from > to) {
+        continue;
+      }
+      item.appendChild(document.createTextNode(from === to ? String(to) : from + " – " + to));
       legend.appendChild(item);
     }
   }
