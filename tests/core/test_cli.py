@@ -102,11 +102,11 @@ def test_demo_sets_up_prints_url_and_logins_and_is_idempotent(tmp_path: Path) ->
     for username in DEMO_USERS:
         assert f"  {username} " in first.stdout
     assert "  liaison-a  side-a    liaison_officer  az-liaison" in first.stdout
-    assert "521 created, 0 updated, 0 unchanged; 533 ledger entries written" in first.stdout
+    assert "237 created, 0 updated, 0 unchanged; 249 ledger entries written" in first.stdout
 
     second = run(["demo", "--no-serve", "--data-dir", str(data_dir)], tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "0 created, 0 updated, 521 unchanged; 0 ledger entries written" in second.stdout
+    assert "0 created, 0 updated, 237 unchanged; 0 ledger entries written" in second.stdout
     assert "Open http://127.0.0.1:8000/" in second.stdout
     assert "ceasefire-2020-demo" in second.stdout
 

@@ -14,6 +14,8 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from truce.core.figures import FigureQuery, figure
+from truce.core.selectors import visible_reference
+from truce.core.sharing import can_see
 from truce.damage.models import Grade, Structure, Use
 from truce.damage.selectors import structures_visible_to
 
@@ -49,11 +51,15 @@ def _structures_destroyed(query: FigureQuery) -> Any:
     description="Settlements holding at least one structure graded destroyed, by area.",
 )
 def _settlements_destroyed(query: FigureQuery) -> Any:
-    rows: list[Structure] = list(destroyed(query))
+    rows: list[Structure] = list(destroyed(query).select_related("settlement__admin_area"))
     settlements = {s.settlement_id: s.settlement for s in rows}
+    # An area the reader may not see is not named (nor is the settlement's, if hidden).
     by_area = Counter(
-        str(s.admin_area.display_name if s.admin_area else _("No area"))
-        for s in settlements.values()
+        str(getattr(area, "display_name", None) or _("No area"))
+        for area in (
+            visible_reference(s.admin_area, query.user) if can_see(s, query.user) else None
+            for s in settlements.values()
+        )
     )
     return len(settlements), rows, dict(sorted(by_area.items()))
 

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, Places
+from tests.damage.helpers import assess
 from truce.core.models import User
-
-from .helpers import assess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
