@@ -22,8 +22,17 @@ def _chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
+# The running browser. App browser tests (tests/<app>/test_..._in_browser.py) import
+# these fixtures, which defines them a second time; Playwright's sync API cannot start
+# twice in one thread, so the second definition reuses the first one's browser.
+_RUNNING: list[Any] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     if not _chromium_available():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: CI must run the browser tests")
@@ -45,8 +54,12 @@ def browser() -> Iterator[Any]:
                 "--disable-sync",
             ],
         )
-        yield instance
-        instance.close()
+        _RUNNING.append(instance)
+        try:
+            yield instance
+        finally:
+            _RUNNING.clear()
+            instance.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,11 +103,16 @@ def test_demo_sets_up_prints_url_and_logins_and_is_idempotent(tmp_path: Path) ->
     for username in DEMO_USERS:
         assert f"  {username} " in first.stdout
     assert "  liaison-a  side-a    liaison_officer  az-liaison" in first.stdout
-    assert "237 created, 0 updated, 0 unchanged; 249 ledger entries written" in first.stdout
+    # The foundation's 237 records plus whatever the issue-4 sections add: the second
+    # run must find every one of them unchanged and write nothing.
+    totals = re.search(
+        r"(\d+) created, 0 updated, 0 unchanged; (\d+) ledger entries written", first.stdout
+    )
+    assert totals is not None and int(totals[1]) >= 237 and int(totals[2]) >= 249
 
     second = run(["demo", "--no-serve", "--data-dir", str(data_dir)], tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "0 created, 0 updated, 237 unchanged; 0 ledger entries written" in second.stdout
+    assert f"0 created, 0 updated, {totals[1]} unchanged; 0 ledger entries written" in second.stdout
     assert "Open http://127.0.0.1:8000/" in second.stdout
     assert "ceasefire-2020-demo" in second.stdout
 

@@ -4,6 +4,7 @@ altered entry."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -92,7 +93,9 @@ def test_verify_from_the_shell_exit_status_and_stderr(tmp_path: Path) -> None:
     loaded = truce("scenario", "load", "briefings-2020")
     assert loaded.returncode == 0, loaded.stderr
     good = truce("ledger", "verify")
-    assert good.returncode == 0 and good.stdout.startswith("Ledger intact: 249 entries; head ")
+    # The foundation's 249 entries, plus whatever the issue-4 sections of the scenario add.
+    intact = re.match(r"Ledger intact: (\d+) entries; head ", good.stdout)
+    assert good.returncode == 0 and intact is not None and int(intact[1]) >= 249
 
     database = sqlite3.connect(tmp_path / "truce.sqlite3")
     with database:
