@@ -33,6 +33,7 @@ BENCHMARKS = (
     "counts_at_scale",
     "grouping",
     "shelter_allocation",
+    "damage_rollups",
 )
 MARKDOWN = Path(__file__).resolve().parent / "BENCHMARKS.md"
 TIMEOUT_S = {"quick": 600, "full": 3 * 3600}

@@ -41,6 +41,9 @@ def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> 
         "counts_at_scale",
         "grouping",
         "shelter_allocation",
+
+
+        "damage_rollups",
     }
     for result in results.values():
         assert result["quick"] is True
@@ -109,3 +112,13 @@ def test_shelter_allocation_is_feasible_and_close_to_the_bound(results: dict) ->
     # Never below the LP bound (a lower bound), and close to it at this size.
     assert checks["objective"] >= checks["lp_bound"] * (1 - 1e-9)
     assert checks["gap_to_lp_bound"] <= 0.02
+
+
+def test_damage_rollups_seeded_and_written_rollups_equal_a_recomputation(results: dict) -> None:
+    checks = results["damage_rollups"]["checks"]
+    assert checks["structures"] >= 20_000
+    assert checks["seeded_rollups_match_service"] is True
+    assert checks["sample_rollup_rows"] > 0
+    assert checks["service_writes_keep_rollups"] is True
+    assert checks["rollups_equal_naive"] is True
+    assert checks["failures"] == []
