@@ -41,8 +41,6 @@ def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> 
         "counts_at_scale",
         "grouping",
         "shelter_allocation",
-
-
         "damage_rollups",
     }
     for result in results.values():
