@@ -8,11 +8,9 @@ a 404 on every page, never a 403, so its existence is not revealed either.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -52,7 +50,7 @@ from truce.core.registry_tables import (
 )
 from truce.core.sharing import visible
 from truce.ledger.selectors import HistoryItem, record_history
-from truce.lib.time import utcnow
+from truce.lib.csv_export import csv_response
 
 if TYPE_CHECKING:
     from truce.core.models import User
@@ -80,8 +78,6 @@ HISTORY_HIDDEN = frozenset(
         "deleted_at",
     }
 )
-# Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -197,35 +193,13 @@ def registry_list(request: HttpRequest, kind: str) -> HttpResponseBase:
     return render(request, "truce/registry_list.html", context)
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(registry: Registry, rows: Iterable[Any], user: User) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["public_id", *(name for name, _fn in registry.csv)])
-    for record in rows:
-        values = [fn(record, user) for _name, fn in registry.csv]
-        yield writer.writerow([str(record.public_id), *(_csv_safe(v) for v in values)])
-
-
 def _csv_response(registry: Registry, rows: Any, user: User) -> StreamingHttpResponse:
-    # Streamed in chunks so an export of 100,000 rows neither times out nor
-    # holds the whole list in memory.
-    lines = _csv_lines(registry, rows.iterator(chunk_size=2000), user)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    stamp = utcnow().strftime("%Y%m%dT%H%MZ")
-    response["Content-Disposition"] = f'attachment; filename="truce-{registry.kind}-{stamp}.csv"'
-    return response
+    header = ["public_id", *(name for name, _fn in registry.csv)]
+    values = (
+        [str(record.public_id), *(fn(record, user) for _name, fn in registry.csv)]
+        for record in rows.iterator(chunk_size=2000)
+    )
+    return csv_response(registry.kind, header, values)
 
 
 def _visible_or_404(registry: Registry, user: User, public_id: Any) -> Record:

@@ -8,7 +8,6 @@ selectors starting at visible(), so a structure another party may not see is a
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
@@ -33,10 +32,9 @@ from truce.damage import selectors, services
 from truce.damage.forms import StructureFilterForm
 from truce.damage.layers import MEASURES
 from truce.damage.models import NEEDS, Grade, Structure, Use
-from truce.lib.time import utcnow
+from truce.lib.csv_export import csv_response
 
 PAGE_SIZE = 50
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 GRADE_LABELS = dict(Grade.choices)
 USE_LABELS = dict(Use.choices)
 
@@ -179,7 +177,7 @@ def structure_list(request: HttpRequest) -> HttpResponseBase:
         form.add_error(None, exc.message)
         rows = Structure.objects.none()
     if request.GET.get("format") == "csv":
-        return csv_response(rows, user)
+        return structures_csv(rows, user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
@@ -252,39 +250,34 @@ def photo_download(request: HttpRequest, public_id: Any) -> FileResponse:
 # --- CSV export -----------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+CSV_HEADER = [
+    "id",
+    "version",
+    "settlement",
+    "reference",
+    "use",
+    "grade",
+    "lon",
+    "lat",
+    *(n.key for n in NEEDS),
+    "assessed_on",
+    "location_approximate",
+    "source",
+]
 
 
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _csv_lines(rows: Iterable[Structure], user: User) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    header = ["id", "version", "settlement", "reference", "use", "grade", "lon", "lat"]
-    header += [n.key for n in NEEDS] + ["assessed_on", "location_approximate", "source"]
-    yield writer.writerow(header)
+def _csv_rows(rows: Iterable[Structure], user: User) -> Iterator[list[Any]]:
     for s in rows:
         shown = can_see(s.settlement, user)
         values = [str(s.public_id), s.version, s.settlement.pcode if shown else "", s.reference]
         values += [s.use, s.grade, s.lon, s.lat]
         values += [getattr(s, n.column) for n in NEEDS]
         values += [s.assessed_on.isoformat(), s.location_approximate, s.source]
-        yield writer.writerow([_safe(v) for v in values])
+        yield values
 
 
-def csv_response(rows: Any, user: User) -> StreamingHttpResponse:
-    # Streamed, so an export of many thousand structures is never held in memory.
-    response = StreamingHttpResponse(
-        _csv_lines(rows.iterator(chunk_size=2000), user), content_type="text/csv; charset=utf-8"
-    )
-    stamp = utcnow().strftime("%Y%m%dT%H%MZ")
-    response["Content-Disposition"] = f'attachment; filename="truce-structures-{stamp}.csv"'
-    return response
+def structures_csv(rows: Any, user: User) -> StreamingHttpResponse:
+    return csv_response("structures", CSV_HEADER, _csv_rows(rows.iterator(chunk_size=2000), user))
 
 
 # --- the map --------------------------------------------------------------------------

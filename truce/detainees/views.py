@@ -9,8 +9,6 @@ transfer's row back; without script they post and come back to the page.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
@@ -34,10 +32,9 @@ from truce.detainees.forms import (
 )
 from truce.detainees.models import PERSONAL_FIELDS, Case, CaseStatus, Exchange, Transfer
 from truce.detainees.serializers import CSV_COLUMNS, case_csv_row, case_history_out
-from truce.lib.time import utcnow
+from truce.lib.csv_export import csv_response
 
 PAGE_SIZE = 100
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -296,17 +293,6 @@ def case_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _case_page(request, user, case, withdraw=form)
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_safe
 def cases_csv(request: HttpRequest) -> StreamingHttpResponse:
@@ -319,16 +305,8 @@ def cases_csv(request: HttpRequest) -> StreamingHttpResponse:
         side_list = _or_404(selectors.list_get, user, request.GET["side_list"])
     rows = selectors.cases_visible_to(user, side_list=side_list).order_by("reference")
 
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(CSV_COLUMNS)
-        for case in rows.iterator(chunk_size=2000):
-            yield writer.writerow([_csv_safe(v) for v in case_csv_row(case, user)])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = utcnow().strftime("%Y%m%dT%H%MZ")
-    response["Content-Disposition"] = f'attachment; filename="truce-detainee-cases-{stamp}.csv"'
-    return response
+    rows_out = (case_csv_row(case, user) for case in rows.iterator(chunk_size=2000))
+    return csv_response("detainee-cases", CSV_COLUMNS, rows_out)
 
 
 # --- exchanges and transfers ------------------------------------------------------------

@@ -21,6 +21,7 @@ from truce.core.errors import DomainError, NotFound, PermissionDenied
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import Settlement, User
 from truce.core.selectors import settlements_visible_to
+from truce.lib.csv_export import csv_response
 from truce.lib.time import utcnow
 from truce.population import geojson, selectors, services
 from truce.population.forms import (
@@ -39,7 +40,7 @@ from truce.population.redaction import PERSONAL_FIELDS, hidden_fields
 from truce.population.serializers import HOUSEHOLD_CSV_COLUMNS, household_csv_row
 from truce.population.services.common import HOUSEHOLD_ROLES, MOVEMENT_ROLES, ensure_writer
 from truce.population.services.households import SETTLEMENT_REFERENCES
-from truce.population.web import csv_response, flow_chart
+from truce.population.web import flow_chart
 
 PAGE_SIZE = 50
 FIGURES = (

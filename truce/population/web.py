@@ -6,13 +6,9 @@ without JavaScript and print as they look.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from django.http import StreamingHttpResponse
-
-from truce.lib.time import utcnow
 from truce.population.selectors import FlowDay
 
 CHART_HEIGHT = 220
@@ -21,7 +17,6 @@ CHART_BOTTOM = 36
 CHART_LEFT = 48
 DAY_WIDTH = 64
 BAR_WIDTH = 22
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _scale(top: int) -> int:
@@ -80,32 +75,3 @@ def flow_chart(days: Sequence[FlowDay]) -> dict[str, Any] | None:
         "bars": bars,
         "ticks": ticks,
     }
-
-
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(
-    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> StreamingHttpResponse:
-    """A streamed CSV download named truce-<name>-<UTC stamp>.csv."""
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([_safe(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = utcnow().strftime("%Y%m%dT%H%MZ")
-    response["Content-Disposition"] = f'attachment; filename="truce-{name}-{stamp}.csv"'
-    return response

@@ -7,7 +7,6 @@ everywhere; a refusal from a service is shown on the field it names.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from truce.core.errors import DomainError, PermissionDenied
 from truce.core.models import Settlement, User
 from truce.core.selectors import admin_areas_visible_to, settlements_visible_to
+from truce.lib.csv_export import csv_response
 from truce.lib.time import utcnow
 from truce.winter import selectors, services
 from truce.winter.forms import NeedFilterForm, NeedForm, NeedStatusForm, ReadinessFilterForm
@@ -44,7 +44,6 @@ PAGE_SIZE = 100
 STATE_LABELS = dict(ServiceState.choices)
 UTILITY_LABELS = dict(Utility.choices)
 TOTAL_COLUMNS = (*ServiceState.values, selectors.UNKNOWN)
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -73,30 +72,6 @@ def _refuse(form: Any, error: DomainError) -> None:
         )
         return
     form.add_error(field, error.message)
-
-
-def _csv_safe(value: Any) -> Any:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(name: str, header: list[str], rows: Iterable[list[Any]]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([_csv_safe(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="truce-{name}-{stamp}.csv"'
-    return response
 
 
 # --- the readiness matrix ---------------------------------------------------------------
@@ -155,7 +130,7 @@ def _readiness_csv(state: selectors.Readiness) -> StreamingHttpResponse:
                 )
             yield values
 
-    return _csv("winter-readiness", header, rows())
+    return csv_response("winter-readiness", header, rows())
 
 
 # --- one settlement ----------------------------------------------------------------------
@@ -324,4 +299,4 @@ def _needs_csv(rows: Iterable[SupplyNeed]) -> StreamingHttpResponse:
                 need.source,
             ]
 
-    return _csv("winter-needs", header, values())
+    return csv_response("winter-needs", header, values())
