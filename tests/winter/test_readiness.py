@@ -10,7 +10,7 @@ from tests.conftest import Places
 from tests.winter.conftest import DAY, Winter, report
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
-from truce.winter.selectors import readiness
+from truce.winter.selectors import latest_report_day, readiness
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +87,23 @@ def test_figures_count_only_what_the_reader_sees(
     medical = figure_value("winter_medical_needs_open", FigureQuery(admin_user, DAY))
     assert medical.value == 1 and medical.records == [winter.medical_need]
     assert figure_value("winter_medical_needs_open", FigureQuery(side_a_user, DAY)).value == 0
+
+
+def test_rows_come_worst_first_then_those_without_a_report(
+    winter: Winter, places: Places, admin_user: User
+) -> None:
+    report(places.mission_settlement, "power", "partial", DAY, ["agencies"])
+    order = [row.worst for row in readiness(admin_user, as_of=DAY).rows]
+    assert order[:2] == ["out", "partial"]
+    assert set(order[2:]) == {"unknown"}
+
+
+def test_the_matrix_opens_on_the_newest_report_day_the_reader_sees(
+    winter: Winter, admin_user: User, side_b_user: User
+) -> None:
+    today = dt.date(2026, 12, 3)
+    assert latest_report_day(admin_user, not_after=today) == DAY - dt.timedelta(days=3)
+    assert latest_report_day(side_b_user, not_after=today) == DAY - dt.timedelta(days=5)
+    assert latest_report_day(side_b_user, not_after=DAY - dt.timedelta(days=20)) == (
+        DAY - dt.timedelta(days=20)
+    )

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from truce.core.models import Settlement, User
 
 UNKNOWN = "unknown"
+# Rows of the matrix: out, partial, working, then settlements without a report.
+ROW_ORDER = {UNKNOWN: -1, **{str(state): rank for state, rank in STATE_SEVERITY.items()}}
 
 
 def reports_visible_to(
@@ -138,11 +140,30 @@ def readiness(
         if reported_only and not any(found.values()):
             continue
         rows.append(SettlementReadiness(place, found))
+    # Worst first, so the duty officer reads the settlements in trouble before
+    # the ones without news (sorted() is stable: names stay in order within a state).
+    rows = sorted(rows, key=lambda row: -ROW_ORDER[row.worst])
     totals: dict[str, Counter[str]] = {u.value: Counter() for u in Utility}
     for row in rows:
         for utility, cell in row.reports.items():
             totals[utility][cell.state if cell else UNKNOWN] += 1
     return Readiness(as_of=as_of, rows=rows, totals=totals)
+
+
+def latest_report_day(user: User | None, *, not_after: dt.date) -> dt.date:
+    """The newest day a visible report begins (up to not_after), or not_after itself.
+
+    The matrix opens on it: the state on that day is the state since, and the
+    page says which day its information is from.
+    """
+    day = (
+        reports_visible_to(user)
+        .filter(since__lte=not_after)
+        .order_by("-since")
+        .values_list("since", flat=True)
+        .first()
+    )
+    return day or not_after
 
 
 def settlement_history(user: User | None, settlement: Settlement) -> dict[str, list[UtilityReport]]:

@@ -82,7 +82,7 @@ def _refuse(form: Any, error: DomainError) -> None:
 def readiness(request: HttpRequest) -> HttpResponseBase:
     user = _viewer(request)
     form = ReadinessFilterForm(request.GET or None, areas=_areas(user))
-    as_of = form.as_of_or(utcnow().date())
+    as_of = form.as_of_or(selectors.latest_report_day(user, not_after=utcnow().date()))
     area = form.value("area")
     state = selectors.readiness(user, as_of=as_of, area=area)
     if request.GET.get("format") == "csv":
