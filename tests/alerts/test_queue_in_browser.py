@@ -22,6 +22,7 @@ import pytest
 from django.db import connections, transaction
 
 from tests.browser.conftest import ARTEFACTS, CHROMIUM
+from tests.scenario_sections import MONITORING
 from truce.alerts import hooks, services
 from truce.alerts.models import Alert, AlertStatus
 from truce.core.models import Facility, Party, User
@@ -49,7 +50,7 @@ SEEN_WATCH = """rule => {
 
 @pytest.fixture
 def demo(live_server: Any) -> Any:
-    load_scenario("briefings-2020")
+    load_scenario("briefings-2020", only=MONITORING)
     services.alert_rule_create(
         actor=None,
         fields={

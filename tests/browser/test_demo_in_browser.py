@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.scenario_sections import REGISTRIES
 from truce.core.models import Facility, Settlement
 from truce.core.scenario.loader import load_scenario
 
@@ -18,7 +19,7 @@ DEMO_PASSWORD = "ceasefire-2020-demo"
 
 @pytest.fixture
 def demo(live_server: Any) -> Any:
-    load_scenario("briefings-2020")
+    load_scenario("briefings-2020", only=REGISTRIES)
     return live_server
 
 

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from tests.scenario_sections import briefings_sections
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
 from truce.core.scenario import LoadReport, load_scenario
 from truce.damage import selectors
 from truce.damage.models import DamageCount, Structure
 from truce.ledger.models import LedgerEntry
+
+SECTIONS = briefings_sections("damage")
 
 SCENARIO = "briefings-2020"
 AS_OF = dt.date(2020, 11, 20)
@@ -23,7 +26,7 @@ AS_OF = dt.date(2020, 11, 20)
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
     with django_db_blocker.unblock(), transaction.atomic():
-        report = load_scenario(SCENARIO, demo_passwords=True)
+        report = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
         yield report
         transaction.set_rollback(True)
 
@@ -92,7 +95,7 @@ def test_the_rollups_agree_with_the_figures(scenario: LoadReport) -> None:
 
 def test_loading_the_scenario_twice_writes_nothing(scenario: LoadReport) -> None:
     before = LedgerEntry.objects.count()
-    again = load_scenario(SCENARIO, demo_passwords=True)
+    again = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
     section = next(s for s in again.sections if s.type == "damage.structures")
     assert (section.created, section.updated, section.unchanged) == (0, 0, 284)
     assert LedgerEntry.objects.count() == before

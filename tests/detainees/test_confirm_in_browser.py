@@ -20,6 +20,7 @@ import pytest
 from django.db import connections
 
 from tests.browser.conftest import ARTEFACTS, CHROMIUM
+from tests.scenario_sections import briefings_sections
 from truce.core.models import User
 from truce.core.scenario.loader import load_scenario
 from truce.detainees import services
@@ -37,7 +38,7 @@ def _user(username: str) -> User:
 @pytest.fixture
 def handed_over(live_server: Any) -> tuple[Any, Transfer]:
     """The demo, plus a second exchange of side B's sought person, handed over by the ICRC."""
-    load_scenario("briefings-2020")
+    load_scenario("briefings-2020", only=briefings_sections("detainees"))
     icrc = _user("icrc")
     sought = Case.objects.get(full_name="Fictional Missing Six")
     sought = services.case_verify(actor=icrc, case=sought, expected_version=sought.version)

@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from tests.core.api_client import Api
+from tests.scenario_sections import MONITORING
 from truce.core import services as core_services
 from truce.core.models import User, Zone
 from truce.core.scenario import LoadReport, load_scenario
@@ -63,7 +64,7 @@ def _simulated() -> list[Any]:
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
     with django_db_blocker.unblock(), transaction.atomic():
-        report = load_scenario(SCENARIO, demo_passwords=True)
+        report = load_scenario(SCENARIO, demo_passwords=True, only=MONITORING)
         sims = _simulated()
         for party, username in REPORTERS.items():
             actor = User.objects.select_related("party").get(username=username)

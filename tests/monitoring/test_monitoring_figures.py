@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.monitoring.conftest import Front, ObsFactory
+from tests.scenario_sections import MONITORING
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
 from truce.monitoring.models import Incident
@@ -109,7 +110,7 @@ def test_the_demo_says_no_violations_or_provocations_on_20_november() -> None:
     from truce.core.models import User as UserModel
     from truce.core.scenario import load_scenario
 
-    load_scenario("briefings-2020", demo_passwords=False)
+    load_scenario("briefings-2020", demo_passwords=False, only=MONITORING)
     duty = UserModel.objects.get(username="duty")
     query = FigureQuery(user=duty, as_of=DAY)
     violations = figure_value("ceasefire_violations_verified", query)

@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from tests.scenario_sections import briefings_sections
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
 from truce.core.scenario import LoadReport, load_scenario
 from truce.ledger.models import LedgerEntry
 from truce.population.models import DisplacementBaseline, FlowCount, Household, ReturnMovement
 from truce.population.selectors import flow_days, households_visible_to, returns_daily
+
+SECTIONS = briefings_sections("population")
 
 SCENARIO = "briefings-2020"
 BRIEFING_DAY = dt.date(2020, 11, 20)
@@ -30,7 +33,7 @@ LATER_BRIEFING = dt.date(2021, 1, 11)
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
     with django_db_blocker.unblock(), transaction.atomic():
-        report = load_scenario(SCENARIO, demo_passwords=True)
+        report = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
         yield report
         transaction.set_rollback(True)
 
@@ -122,7 +125,7 @@ def test_side_b_sees_no_household_from_the_demo(scenario: LoadReport) -> None:
 def test_second_load_writes_nothing(scenario: LoadReport) -> None:
     before = LedgerEntry.objects.count()
     counts = [m.objects.count() for m in (DisplacementBaseline, FlowCount, ReturnMovement)]
-    again = load_scenario(SCENARIO, demo_passwords=True)
+    again = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
     assert LedgerEntry.objects.count() == before
     assert again.created == again.updated == 0
     assert [m.objects.count() for m in (DisplacementBaseline, FlowCount, ReturnMovement)] == counts

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from tests.scenario_sections import briefings_sections
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
 from truce.core.scenario import LoadReport, load_scenario
@@ -27,6 +28,8 @@ from truce.shelter.models import (
     Shelter,
 )
 
+SECTIONS = briefings_sections("population", "shelter")
+
 SCENARIO = "briefings-2020"
 BRIEFING_DAY = dt.date(2020, 11, 20)
 
@@ -34,7 +37,7 @@ BRIEFING_DAY = dt.date(2020, 11, 20)
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
     with django_db_blocker.unblock(), transaction.atomic():
-        report = load_scenario(SCENARIO, demo_passwords=True)
+        report = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
         yield report
         transaction.set_rollback(True)
 
@@ -95,7 +98,7 @@ def test_occupancy_history_is_loaded_for_two_days(scenario: LoadReport) -> None:
 
 def test_loading_twice_writes_nothing(scenario: LoadReport) -> None:
     before = LedgerEntry.objects.count()
-    report = load_scenario(SCENARIO, demo_passwords=True)
+    report = load_scenario(SCENARIO, demo_passwords=True, only=SECTIONS)
     assert LedgerEntry.objects.count() == before
     shelter_sections = [s for s in report.sections if s.type.startswith("shelter.")]
     assert shelter_sections and all(s.created == s.updated == 0 for s in shelter_sections)

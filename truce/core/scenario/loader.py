@@ -10,7 +10,7 @@ key, so a second load of the same data writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,11 +175,15 @@ def load_scenario(
     out: Printer | None = None,
     dry_run: bool = False,
     demo_passwords: bool | None = None,
+    only: Collection[str] | None = None,
 ) -> LoadReport:
     """Check and load a scenario through the services; all or nothing.
 
     Raises ScenarioError naming the file, the item and the field at fault; the
-    database is then exactly as it was.
+    database is then exactly as it was. With `only` (section types), every
+    section is still checked but only those are written: for a test or a
+    partial set-up that needs, say, the registries and one domain. The caller
+    names the sections the chosen ones build on.
     """
     say: Printer = out or (lambda _line: None)
     # Domain apps register their section types in their own `scenario` module.
@@ -187,6 +191,12 @@ def load_scenario(
     folder = resolve(name_or_path)
     info = read_manifest(folder)
     sections = _sections(info)
+    if only is not None:
+        unknown = sorted(set(only) - {s.type for s in sections})
+        if unknown:
+            raise ScenarioError(
+                f"the scenario has no section of type {', '.join(unknown)}", field="only"
+            )
     types = section_types()
     ctx = LoadContext(
         scenario_dir=folder,
@@ -208,7 +218,8 @@ def load_scenario(
                 )
                 parsed.append((section, items))
             for section, items in parsed:
-                results.append(_write_section(ctx, section, items, say))
+                if only is None or section.type in only:
+                    results.append(_write_section(ctx, section, items, say))
             written = _ledger_seq() - start_seq
             if dry_run:
                 raise _DryRun
