@@ -85,7 +85,7 @@
         },
       }).addTo(map);
       if (collection.features.length) {
-        map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 11 });
+        map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 11, animate: false });
       }
       container.setAttribute("data-loaded", String(collection.features.length));
     })
