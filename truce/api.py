@@ -36,8 +36,10 @@ from truce.damage.api import router as damage_router
 from truce.detainees.api import router as detainees_router
 from truce.ledger.api import router as ledger_router
 from truce.lib.pagination import PageError
+from truce.mineaction.api import router as mineaction_router
 from truce.monitoring.api import router as monitoring_router
 from truce.population.api import router as population_router
+from truce.routing.api import router as routing_router
 from truce.shelter.api import router as shelter_router
 from truce.winter.api import router as winter_router
 
@@ -204,3 +206,5 @@ api.add_router("/detainees", detainees_router)
 api.add_router("/damage", damage_router)
 api.add_router("/shelter", shelter_router)
 api.add_router("/winter", winter_router)
+api.add_router("/mineaction", mineaction_router)
+api.add_router("/routing", routing_router)

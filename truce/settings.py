@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "truce.damage",
     "truce.shelter",
     "truce.winter",
+    "truce.mineaction",
+    "truce.routing",
 ]
 
 MIDDLEWARE = [

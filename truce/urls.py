@@ -14,5 +14,7 @@ urlpatterns = [
     path("damage/", include("truce.damage.urls")),
     path("shelter/", include("truce.shelter.urls")),
     path("winter/", include("truce.winter.urls")),
+    path("mineaction/", include("truce.mineaction.urls")),
+    path("routing/", include("truce.routing.urls")),
     path("", include("truce.core.urls")),
 ]

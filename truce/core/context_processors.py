@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-RESPONSE_NAMESPACES = ("population", "detainees", "damage", "shelter", "winter")
+RESPONSE_NAMESPACES = ("population", "detainees", "damage", "shelter", "winter", "mineaction", "routing")
 
 
 def truce(request: HttpRequest) -> dict[str, Any]:

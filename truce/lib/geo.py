@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pyproj
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -145,6 +146,22 @@ def point(lon: float, lat: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
+# Areas and lengths on the WGS 84 ellipsoid: lon/lat degrees are not metres,
+# and a planar projection would distort across the mission area's extent.
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def geodesic_area_m2(geom: BaseGeometry) -> float:
+    """Area in m2 of a (multi)polygon given in lon/lat; 0 for points and lines."""
+    area, _perimeter = _GEOD.geometry_area_perimeter(geom)
+    return abs(float(area))
+
+
+def geodesic_length_m(geom: BaseGeometry) -> float:
+    """Length in metres of a (multi)line given in lon/lat."""
+    return float(_GEOD.geometry_length(geom))
+
+
 __all__ = [
     "AREA_TYPES",
     "LINE_TYPES",
@@ -152,6 +169,8 @@ __all__ = [
     "BBox",
     "GeometryError",
     "bbox_of",
+    "geodesic_area_m2",
+    "geodesic_length_m",
     "mapping",
     "parse_geometry",
     "point",

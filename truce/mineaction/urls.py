@@ -1,0 +1,5 @@
+"""Routes of the mineaction screens, under /mineaction/ (namespace "mineaction")."""
+
+app_name = "mineaction"
+
+urlpatterns: list = []
