@@ -1,0 +1,36 @@
+"""Template filters of the routing screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from truce.routing.models import SegmentState
+
+register = template.Library()
+_STATUS_LABELS = dict(SegmentState.choices)
+
+
+@register.filter
+def div1000(value: Any) -> float:
+    """Metres to kilometres (for display only: storage stays in metres)."""
+    try:
+        return float(value) / 1000.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+@register.filter
+def status_label(value: Any) -> str:
+    return str(_STATUS_LABELS.get(str(value), value))
+
+
+@register.filter
+def minutes(seconds: Any) -> str:
+    """A duration in seconds as "1 h 05 min"."""
+    try:
+        total = round(float(seconds) / 60.0)
+    except (TypeError, ValueError):
+        return ""
+    return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
