@@ -137,7 +137,7 @@ def test_a_blocked_route_lists_its_blockers(network: RoadNetwork, agency_user: U
     assert "HA-T-1" in html and "Mines at B" in html
     # Without verified_only, the lorry (20 t) may not cross the 10 t bridge either.
     heavy = _plan(agency_user).content.decode()
-    assert 'data-found="false"' in heavy and 'data-kind="weight_limit"' in heavy
+    assert 'data-found="false"' in heavy and 'data-kind="hazard"' in heavy
     light = _plan(agency_user, weight_t="8").content.decode()
     assert 'data-found="true"' in light and 'data-segment="dc"' in light
 
