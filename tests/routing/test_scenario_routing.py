@@ -58,8 +58,12 @@ def user(username: str) -> User:
 
 def convoy(**options: Any) -> dict[str, Any]:
     plan = plan_route(
-        user=user("analyst"), origin=GORIS, destination=STEPANAKERT, profile="lorry",
-        weight_t=20.0, **options,
+        user=user("analyst"),
+        origin=GORIS,
+        destination=STEPANAKERT,
+        profile="lorry",
+        weight_t=20.0,
+        **options,
     )
     return plan.as_dict()
 
@@ -108,7 +112,7 @@ def test_a_lorry_convoy_from_goris_to_stepanakert_follows_the_lachin_corridor(
     assert keys == corridor_keys()
     assert {s["status"] for s in route["segments"]} == {"verified_clear"}
     assert {s["corridor"] for s in route["segments"]} == {"Lachin corridor"}
-    assert 65_000 < route["length_m"] < 80_000  # about 71 km (README.md)
+    assert 65_000 < route["length_m"] < 80_000  # about 75 km (README.md)
     # The same with verified roads only: the corridor is verified clear end to end.
     assert [s["key"] for s in convoy(verified_only=True)["segments"]] == keys
 
@@ -146,9 +150,7 @@ def convoy_length_without_hazard_m() -> float:
     # The corridor road's length, from its segments (what the first route measured).
     corridor = Corridor.objects.get(name="Lachin corridor")
     return sum(
-        RoadSegment.objects.filter(key__in=corridor.segment_keys).values_list(
-            "length_m", flat=True
-        )
+        RoadSegment.objects.filter(key__in=corridor.segment_keys).values_list("length_m", flat=True)
     )
 
 
@@ -187,13 +189,17 @@ def test_the_figures_come_from_the_records(scenario: LoadReport) -> None:
     assert set(clear.breakdown) == {"Lachin corridor"}
     assert len(clear.records) == len(corridor_keys())
     before = figure_value(
-        "routing_road_verified_clear_km", FigureQuery(user=user("analyst"), as_of=dt.date(2020, 11, 16))
+        "routing_road_verified_clear_km",
+        FigureQuery(user=user("analyst"), as_of=dt.date(2020, 11, 16)),
     )
     assert before.value == 0
-    assert figure_value(
-        "routing_corridor_open_to_civilians_since",
-        FigureQuery(user=user("analyst"), as_of=dt.date(2020, 11, 16)),
-    ).value is None
+    assert (
+        figure_value(
+            "routing_corridor_open_to_civilians_since",
+            FigureQuery(user=user("analyst"), as_of=dt.date(2020, 11, 16)),
+        ).value
+        is None
+    )
 
 
 def test_a_second_load_writes_nothing(scenario: LoadReport) -> None:

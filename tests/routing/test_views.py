@@ -70,14 +70,23 @@ def network(tmp_path: Path, parties: Any) -> Iterator[RoadNetwork]:
             actor=None,
             network=net,
             key=key,
-            fields={"status": "verified_clear", "since": DAY, "reason": "checked", "source": "test"},
+            fields={
+                "status": "verified_clear",
+                "since": DAY,
+                "reason": "checked",
+                "source": "test",
+            },
             expected_version=None,
             visibility=["agencies"],
         )
     services.corridor_record(
         actor=None,
         network=net,
-        fields={"name": "Test corridor", "segment_keys": ["ab", "bc"], "open_to_civilians_since": DAY},
+        fields={
+            "name": "Test corridor",
+            "segment_keys": ["ab", "bc"],
+            "open_to_civilians_since": DAY,
+        },
         visibility=["agencies"],
     )
     yield net
@@ -118,7 +127,9 @@ def test_the_planner_shows_the_route_its_segments_and_a_sheet_link(
     assert 'data-segment="ad"' not in html
     assert "Test corridor" in html
     assert reverse("routing:sheet") + "?from=46.5%2C39.5&amp;to=46.54%2C39.5" in html
-    config = json.loads(html.split('id="planner-map-config" type="application/json">')[1].split("<")[0])
+    config = json.loads(
+        html.split('id="planner-map-config" type="application/json">')[1].split("<")[0]
+    )
     assert [p["key"] for p in config["pieces"]] == ["ab", "bc"]
     assert config["pieces"][0]["coordinates"][0] == A
 
@@ -164,7 +175,9 @@ def test_a_hazard_not_shared_with_the_reader_is_avoided_but_not_named(
 # --- the route sheet -------------------------------------------------------------------------
 
 
-def test_the_route_sheet_is_printable_and_shareable(network: RoadNetwork, agency_user: User) -> None:
+def test_the_route_sheet_is_printable_and_shareable(
+    network: RoadNetwork, agency_user: User
+) -> None:
     response = _client(agency_user).get(
         reverse("routing:sheet"), {"from": FROM, "to": TO, "weight_t": "8"}
     )
@@ -182,9 +195,11 @@ def test_the_route_sheet_draws_the_hazards_near_the_route(
     network: RoadNetwork, agency_user: User
 ) -> None:
     _hazard_over_b(["agencies"])
-    html = _client(agency_user).get(
-        reverse("routing:sheet"), {"from": FROM, "to": TO, "weight_t": "8"}
-    ).content.decode()
+    html = (
+        _client(agency_user)
+        .get(reverse("routing:sheet"), {"from": FROM, "to": TO, "weight_t": "8"})
+        .content.decode()
+    )
     assert "<polygon" in html and "HA-T-1" in html
     assert 'data-segment="ad"' in html  # around the hazard, over the bridge
 
@@ -267,7 +282,9 @@ def test_an_import_writes_a_network_and_reports_its_progress(
 ) -> None:
     client = _client(admin_user)
     assert client.get(reverse("routing:import")).status_code == 200
-    upload = SimpleUploadedFile("roads.geojson", json.dumps(NETWORK).encode(), "application/geo+json")
+    upload = SimpleUploadedFile(
+        "roads.geojson", json.dumps(NETWORK).encode(), "application/geo+json"
+    )
     response = client.post(
         reverse("routing:import"),
         {"file": upload, "slug": "uploaded", "name": "Uploaded roads", "token": "t1"},
@@ -284,7 +301,10 @@ def test_a_bad_file_writes_nothing_and_says_why(parties: Any, admin_user: User) 
         reverse("routing:import"), {"file": upload, "slug": "bad", "token": "t2"}
     )
     assert response.status_code == 200
-    assert 'class="error-summary"' in response.content.decode() or "field-error" in response.content.decode()
+    assert (
+        'class="error-summary"' in response.content.decode()
+        or "field-error" in response.content.decode()
+    )
     assert not RoadNetwork.objects.filter(slug="bad").exists()
 
 

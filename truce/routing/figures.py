@@ -41,7 +41,7 @@ def _corridor_open_since(query: FigureQuery) -> Any:
     ]
     if not corridors:
         return None, [], {}
-    first = min(c.open_to_civilians_since for c in corridors)  # type: ignore[type-var]
+    first = min(c.open_to_civilians_since for c in corridors if c.open_to_civilians_since)
     return first.isoformat(), corridors, {"corridors": len(corridors)}
 
 

@@ -35,9 +35,7 @@ class PlannerForm(forms.Form):
         max_value=100,
         help_text=_("Bridges with a lower weight limit are avoided. Empty: the vehicle's usual."),
     )
-    verified_only = forms.BooleanField(
-        label=_("Only roads verified clear"), required=False
-    )
+    verified_only = forms.BooleanField(label=_("Only roads verified clear"), required=False)
     hazard_buffer_m = forms.IntegerField(
         label=_("Distance kept from hazard areas (m)"), required=False, min_value=0, max_value=5000
     )
@@ -70,9 +68,7 @@ class PlannerForm(forms.Form):
             ("", _("The newest")),
             *networks,
         ]
-        self.fields["hazard_buffer_m"].widget.attrs["placeholder"] = str(
-            default_hazard_buffer_m()
-        )
+        self.fields["hazard_buffer_m"].widget.attrs["placeholder"] = str(default_hazard_buffer_m())
         self.places = places
         self._names = {code.upper(): code for code, _name in places}
         self._names.update({name.casefold(): code for code, name in places})
@@ -149,7 +145,9 @@ class SegmentStatusForm(forms.Form):
 class NetworkImportForm(forms.Form):
     """A road network file: GeoJSON (LineStrings) or OSM PBF."""
 
-    file = forms.FileField(label=_("File"), help_text=_("GeoJSON (.geojson, .json) or OSM PBF (.pbf)"))
+    file = forms.FileField(
+        label=_("File"), help_text=_("GeoJSON (.geojson, .json) or OSM PBF (.pbf)")
+    )
     slug = forms.SlugField(
         label=_("Network slug"),
         max_length=80,

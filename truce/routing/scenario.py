@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+
 from truce.core.errors import DomainError
 from truce.core.scenario import (
     Item,

@@ -10,6 +10,7 @@ hazard areas near it. Nothing here reads the database.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ def split_by_lengths(coords: Coords, lengths: Sequence[float]) -> list[Coords]:
     target = lengths[0]
     walked = 0.0
     index = 0
-    for a, b in zip(coords, coords[1:], strict=False):
+    for a, b in itertools.pairwise(coords):
         leg = _leg_m(a, b)
         start = walked
         while index < len(lengths) - 1 and target <= start + leg:
@@ -114,7 +115,9 @@ class RouteView:
 
     @property
     def corridors(self) -> list[str]:
-        names = [str(s.get("corridor")) for s in self.route.get("segments") or [] if s.get("corridor")]
+        names = [
+            str(s.get("corridor")) for s in self.route.get("segments") or [] if s.get("corridor")
+        ]
         return list(dict.fromkeys(names))
 
 
@@ -131,7 +134,12 @@ def prepare(result: Any) -> RouteView:
     if segments and coords:
         pieces = split_by_lengths(coords, [float(s.get("length_m") or 0.0) for s in segments])
         view.pieces = [
-            {"key": s.get("key"), "status": s.get("status"), "name": s.get("name"), "coordinates": p}
+            {
+                "key": s.get("key"),
+                "status": s.get("status"),
+                "name": s.get("name"),
+                "coordinates": p,
+            }
             for s, p in zip(segments, pieces, strict=False)
         ]
     view.warnings = warnings(route)
@@ -156,8 +164,7 @@ def warnings(route: dict[str, Any]) -> list[str]:
     if open_only:
         km = sum(float(s.get("length_m") or 0.0) for s in open_only) / 1000.0
         out.append(
-            _("%(km).1f km are reported open but not surveyed for explosive ordnance.")
-            % {"km": km}
+            _("%(km).1f km are reported open but not surveyed for explosive ordnance.") % {"km": km}
         )
     limited = [s for s in segments if s.get("max_weight_t") is not None]
     for s in limited:
@@ -200,7 +207,9 @@ class _Frame:
         self.kx = math.cos(math.radians((self.min_lat + self.max_lat) / 2))
         span_x = max((self.max_lon - self.min_lon) * self.kx, 1e-6)
         span_y = max(self.max_lat - self.min_lat, 1e-6)
-        self.scale = min((self.width - 2 * self.pad) / span_x, (self.height - 2 * self.pad) / span_y)
+        self.scale = min(
+            (self.width - 2 * self.pad) / span_x, (self.height - 2 * self.pad) / span_y
+        )
         self.ox = (self.width - span_x * self.scale) / 2
         self.oy = (self.height - span_y * self.scale) / 2
 
@@ -326,7 +335,12 @@ def hazards_near(
     hazards: Iterable[dict[str, Any]], bbox: Sequence[float], margin_deg: float = 0.05
 ) -> list[dict[str, Any]]:
     """The hazards whose box meets the route's box grown by a margin (about 5 km)."""
-    x0, y0, x1, y1 = bbox[0] - margin_deg, bbox[1] - margin_deg, bbox[2] + margin_deg, bbox[3] + margin_deg
+    x0, y0, x1, y1 = (
+        bbox[0] - margin_deg,
+        bbox[1] - margin_deg,
+        bbox[2] + margin_deg,
+        bbox[3] + margin_deg,
+    )
     near = []
     for hazard in hazards:
         b = hazard.get("bbox")

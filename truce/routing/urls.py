@@ -12,7 +12,11 @@ urlpatterns = [
     path("roads/", views.roads, name="roads"),
     path("hazards.geojson", views.hazards_layer, name="hazards-layer"),
     # Segment keys hold slashes (osm:way/<id>/<n>), hence path.
-    path("networks/<slug:slug>/segments/<path:key>/status/", views.segment_status, name="segment-status"),
+    path(
+        "networks/<slug:slug>/segments/<path:key>/status/",
+        views.segment_status,
+        name="segment-status",
+    ),
     path("networks/<slug:slug>/segments/<path:key>/", views.segment, name="segment"),
     path("import/", views.network_import, name="import"),
     path("import/progress/<str:token>/", views.import_progress, name="import-progress"),

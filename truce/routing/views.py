@@ -146,8 +146,12 @@ def route_sheet(request: HttpRequest) -> HttpResponseBase:
     if view is None:
         if not form.is_bound:
             return redirect("routing:planner")
-        return render(request, "routing/planner.html", {"form": form, "view": None,
-                      "status_labels": STATUS_LABELS, "map_config": {}}, status=422)
+        return render(
+            request,
+            "routing/planner.html",
+            {"form": form, "view": None, "status_labels": STATUS_LABELS, "map_config": {}},
+            status=422,
+        )
     user = _viewer(request)
     bbox = sheet.route_bbox(view.route)
     hazards = _hazard_shapes(user, bbox)

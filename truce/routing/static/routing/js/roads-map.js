@@ -1,7 +1,7 @@
 /* The road status layer: segments of the chosen network coloured by status, from
    /api/v1/routing/segments.geojson for the box in view (the endpoint filters by
    party, and wants a box once a network is large), and the open hazard areas.
-   A click on a segment loads its panel (status history, and for mission staff the
+   A hover names a segment; a click loads its panel (status history, and for mission staff the
    form to change its status, posted with HTMX) below the map. */
 (function () {
   "use strict";
@@ -16,10 +16,11 @@
   var labels = config.labels || {};
   var map = R.makeMap(container);
   var layer = null;
-  var fitted = false;
+  // A small network loads whole, once; a large one (the endpoint then wants a box)
+  // loads the box in view, again after each move.
+  var byBox = false;
   if (config.bbox) {
     map.fitBounds([[config.bbox[1], config.bbox[0]], [config.bbox[3], config.bbox[2]]], { animate: false });
-    fitted = true;
   }
 
   function openSegment(key) {
@@ -40,12 +41,23 @@
     if (config.status) {
       query.set("status", config.status);
     }
-    if (fitted) {
+    if (byBox) {
       query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
     }
     fetch(config.segmentsUrl + "?" + query.toString(), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+      .then(function (r) {
+        if (r.status === 422 && !byBox) {
+          byBox = true;
+          return null;
+        }
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json();
+      })
       .then(function (collection) {
+        if (collection === null) {
+          load();
+          return;
+        }
         if (layer) {
           map.removeLayer(layer);
         }
@@ -57,13 +69,12 @@
             box.appendChild(R.element("strong", p.name || p.key));
             box.appendChild(R.element("div", (labels[p.status] || p.status) + (p.status_since ? " · " + (labels.since || "since") + " " + p.status_since : "")));
             box.appendChild(R.element("div", labels.details || ""));
-            line.bindPopup(box);
+            line.bindTooltip(box, { sticky: true });
             line.on("click", function () { openSegment(p.key); });
           },
         }).addTo(map);
-        if (!fitted && collection.features.length) {
+        if (!config.bbox && !byBox && collection.features.length) {
           map.fitBounds(layer.getBounds().pad(0.05), { animate: false });
-          fitted = true;
         }
         container.setAttribute("data-loaded", String(collection.features.length));
       })
@@ -76,6 +87,9 @@
   load();
   var timer = null;
   map.on("moveend", function () {
+    if (!byBox) {
+      return;
+    }
     window.clearTimeout(timer);
     timer = window.setTimeout(load, 300);
   });
