@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from truce.core.models import Party, User
+from tests.conftest import PASSWORD
 from truce.core import services as core_services
+from truce.core.models import Party, User
 from truce.routing import planning, services
 from truce.routing.models import RoadNetwork
-
-from tests.conftest import PASSWORD
 
 GRID = 5
 STEP = 0.01
@@ -87,7 +86,10 @@ def mission_only_grid(parties: dict[str, Party], grid_file: Path) -> RoadNetwork
 @pytest.fixture
 def analyst(parties: dict[str, Party]) -> User:
     return core_services.user_create(
-        actor=None, username="analyst", party=parties["mission"], roles=["analyst"],
+        actor=None,
+        username="analyst",
+        party=parties["mission"],
+        roles=["analyst"],
         password=PASSWORD,
     )
 
@@ -95,8 +97,13 @@ def analyst(parties: dict[str, Party]) -> User:
 def square(lon: float, lat: float, half: float) -> dict[str, Any]:
     return {
         "type": "Polygon",
-        "coordinates": [[
-            [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half],
-        ]],
+        "coordinates": [
+            [
+                [lon - half, lat - half],
+                [lon + half, lat - half],
+                [lon + half, lat + half],
+                [lon - half, lat + half],
+                [lon - half, lat - half],
+            ]
+        ],
     }

@@ -67,8 +67,13 @@ def test_status_update_history_and_its_visibility(
     api = Api(admin_user)
     done = api.post(
         "/routing/segments/h-0-1/status",
-        {"status": "closed", "since": "2020-11-12", "reason": "bridge down",
-         "expected_version": 0, "visibility": ["side_a"]},
+        {
+            "status": "closed",
+            "since": "2020-11-12",
+            "reason": "bridge down",
+            "expected_version": 0,
+            "visibility": ["side_a"],
+        },
     )
     assert done.status_code == 201, done.content
     stale = api.post(
@@ -99,9 +104,13 @@ def test_corridors_are_listed_by_visibility(
     grid: RoadNetwork, side_a_user: User, side_b_user: User
 ) -> None:
     services.corridor_record(
-        actor=None, network=grid,
-        fields={"name": "Test corridor", "segment_keys": ["h-0-0", "h-0-1"],
-                "open_to_civilians_since": dt.date(2020, 12, 1)},
+        actor=None,
+        network=grid,
+        fields={
+            "name": "Test corridor",
+            "segment_keys": ["h-0-0", "h-0-1"],
+            "open_to_civilians_since": dt.date(2020, 12, 1),
+        },
         visibility=["side_a"],
     )
     assert [c["name"] for c in Api(side_a_user).get("/routing/corridors").json()] == [

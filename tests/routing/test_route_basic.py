@@ -27,7 +27,9 @@ def test_route_along_the_primary_road(grid: RoadNetwork) -> None:
 
 def test_a_closure_reroutes(grid: RoadNetwork) -> None:
     services.segment_status_set(
-        actor=None, network=grid, key="h-0-1",
+        actor=None,
+        network=grid,
+        key="h-0-1",
         fields={"status": "closed", "since": dt.date(2020, 11, 12), "reason": "bridge down"},
         expected_version=0,
     )
@@ -41,7 +43,9 @@ def test_a_hazard_across_the_road_reroutes_and_is_reported(grid: RoadNetwork) ->
     hazard = mineaction.hazard_area_record(
         actor=None,
         fields={
-            "reference": "HA-T-1", "name": "Field", "kind": "suspected",
+            "reference": "HA-T-1",
+            "name": "Field",
+            "kind": "suspected",
             "reported_on": dt.date(2020, 11, 1),
             "geometry": square(LON0 + 2.5 * STEP, LAT0, 0.001),
         },

@@ -158,16 +158,12 @@ def segments_geojson(request: HttpRequest, query: Query[LayerQuery]) -> dict[str
     limit = selectors.GEOJSON_FEATURE_LIMIT
     page = list(rows[: limit + 1])
     if len(page) > limit:
-        raise InvalidInput(
-            f"more than {limit} segments: name a smaller bbox", field="bbox"
-        )
+        raise InvalidInput(f"more than {limit} segments: name a smaller bbox", field="bbox")
     seen = selectors.statuses_seen_by(user, page)
     corridors = selectors.corridor_of_segments(user, page[0].network) if page else {}
     return {
         "type": "FeatureCollection",
-        "features": [
-            selectors.segment_feature(s, seen[s.key], corridors.get(s.key)) for s in page
-        ],
+        "features": [selectors.segment_feature(s, seen[s.key], corridors.get(s.key)) for s in page],
     }
 
 

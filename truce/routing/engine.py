@@ -30,6 +30,7 @@ process) from plain arrays of the network's segments:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +116,9 @@ class RoadGraph:
             [np.inf if v is None else v for v in max_weight_t], dtype=np.float64
         )
         self._build_lines(geometries)
-        self._build_edges(np.asarray(node_from, dtype=np.int64), np.asarray(node_to, dtype=np.int64))
+        self._build_edges(
+            np.asarray(node_from, dtype=np.int64), np.asarray(node_to, dtype=np.int64)
+        )
         self._profile_costs: dict[tuple[str, bool], np.ndarray] = {}
         self._hazard_cache: dict[Any, dict[str, np.ndarray]] = {}
 
@@ -265,7 +268,9 @@ class RoadGraph:
         fraction = float(shapely.line_locate_point(line, origin, normalized=True))
         if not math.isfinite(fraction):
             fraction = 0.0
-        spot = shapely.line_interpolate_point(self.lines[candidates[best]], fraction, normalized=True)
+        spot = shapely.line_interpolate_point(
+            self.lines[candidates[best]], fraction, normalized=True
+        )
         return Snap(int(candidates[best]), fraction, (spot.x, spot.y), float(distances[best]))
 
     # --- shortest paths ----------------------------------------------------------------
@@ -284,8 +289,10 @@ class RoadGraph:
         if not (math.isfinite(c0) and math.isfinite(c1)):
             return self._path(best)
         n = self.n_nodes
+        # From the split point to either end of its segment (against a one-way
+        # segment's direction only when the point is that end already).
         starts: list[tuple[int, float]] = [(int(self.seg_v[s0]), (1 - t0) * c0)]
-        if not self.oneway[s0]:
+        if not self.oneway[s0] or t0 == 0.0:
             starts.append((int(self.seg_u[s0]), t0 * c0))
         weights = costs[self.edge_seg] * self.edge_frac
         data = np.concatenate([weights, [max(c, MIN_COST_S) for _, c in starts]])
@@ -296,7 +303,7 @@ class RoadGraph:
         indptr[n + 1] = indptr[n] + len(starts)
         graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
         ends: list[tuple[int, float, Piece]] = [(int(self.seg_u[s1]), t1 * c1, Piece(s1, 0.0, t1))]
-        if not self.oneway[s1]:
+        if not self.oneway[s1] or t1 == 1.0:
             ends.append((int(self.seg_v[s1]), (1 - t1) * c1, Piece(s1, 1.0, t1)))
         crow = _crow_m(origin.point, destination.point)
         bound = LIMIT_FACTOR * crow / self.top_speed_mps(costs) + LIMIT_SLACK_S
@@ -342,7 +349,7 @@ class RoadGraph:
         first = chain[1]
         s0, t0 = origin.segment, origin.fraction
         pieces = [Piece(s0, t0, 1.0 if first == self.seg_v[s0] else 0.0)]
-        for a, b in zip(chain[1:-1], chain[2:], strict=True):
+        for a, b in itertools.pairwise(chain[1:]):
             lo, hi = self.indptr[a], self.indptr[a + 1]
             pos = lo + int(np.searchsorted(self.edge_head[lo:hi], b))
             seg = int(self.edge_seg[pos])
@@ -359,8 +366,9 @@ class RoadGraph:
         cost, pieces = found
         pieces = [p for p in pieces if p.start != p.end]
         lengths = [float(self.length_m[p.segment]) * abs(p.end - p.start) for p in pieces]
-        return Path(pieces=pieces, duration_s=float(cost), length_m=float(sum(lengths)),
-                    lengths=lengths)
+        return Path(
+            pieces=pieces, duration_s=float(cost), length_m=float(sum(lengths)), lengths=lengths
+        )
 
     def piece_durations(self, path: Path, costs: np.ndarray) -> list[float]:
         return [float(costs[p.segment]) * abs(p.end - p.start) for p in path.pieces]
@@ -398,9 +406,10 @@ def _d2(a: Any, b: Any) -> float:
 def _crow_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance (haversine), metres."""
     lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 

@@ -199,9 +199,7 @@ def _feature_row(
         raise InvalidInput(f"{where}.properties is not an object", field=f"{where}.properties")
     key = feature.get("id", props.get("key", props.get("id")))
     if key in (None, ""):
-        raise InvalidInput(
-            f"{where} has no id (the segment's stable key)", field=f"{where}.id"
-        )
+        raise InvalidInput(f"{where} has no id (the segment's stable key)", field=f"{where}.id")
     key = str(key)
     if key in seen:
         raise InvalidInput(f"{where}: the id {key!r} is used twice", field=f"{where}.id")
@@ -282,7 +280,7 @@ def read_pbf(path: Path, progress: Progress | None = None) -> list[SegmentRow]:
         for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
             if not _is_road(way.tags):
                 continue
-            refs = [n.ref for n in way.nodes]
+            refs = [n.ref for n in way.nodes]  # type: ignore[union-attr]
             if len(refs) < 2:
                 continue
             uses.update(refs)
@@ -294,7 +292,7 @@ def read_pbf(path: Path, progress: Progress | None = None) -> list[SegmentRow]:
         done = 0
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         for obj in processor.with_locations():
-            if not obj.is_way() or not _is_road(obj.tags):
+            if not obj.is_way() or not _is_road(obj.tags):  # type: ignore[union-attr]
                 continue
             rows.extend(_way_rows(obj, uses))
             done += 1
@@ -340,7 +338,7 @@ def _way_rows(way: Any, uses: Counter[int]) -> list[SegmentRow]:
                 coordinates=[[lon, lat] for _, lon, lat in part],
                 node_from=part[0][0],
                 node_to=part[-1][0],
-                **common,  # type: ignore[arg-type]
+                **common,
             )
         )
         piece += 1

@@ -42,6 +42,9 @@ from truce.routing.models import RoadNetwork, RoadSegment, SegmentState, Segment
 from truce.routing.profiles import get_profile, vehicle_weight
 
 MAX_BUFFER_M = 5000.0
+# An endpoint snaps to the nearest allowed road no more than this much farther
+# than the nearest road of any kind (else: no safe route, and why).
+SNAP_SLACK_M = 100.0
 _LONLAT = re.compile(r"^\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*$")
 
 
@@ -321,18 +324,24 @@ def plan_route(
         verified_only=bool(verified_only),
         hazard_buffer_m=buffer,
     )
-    snaps = [graph.snap(*e.point, limit, ~blocked) for e in (start, end)]
-    path: Path | None = None
-    if snaps[0] is not None and snaps[1] is not None:
-        path = graph.shortest_path(snaps[0], snaps[1], costs)
-    explain_costs = graph.segment_costs(vehicle, explain=True)
-    any_snaps = [graph.snap(*e.point, limit) for e in (start, end)]
-    for snap, endpoint, name in zip(any_snaps, (start, end), ("from", "to"), strict=True):
+    any_snaps = [graph.snap(e.point[0], e.point[1], limit) for e in (start, end)]
+    for snap, name in zip(any_snaps, ("from", "to"), strict=True):
         if snap is None:
             raise InvalidInput(
                 f"{name} is farther than {limit:.0f} m from every road of the network",
                 field=name,
             )
+    # The nearest allowed road, unless it is much farther than the nearest road of
+    # any kind: a route must not begin by crossing a minefield or a closed bridge.
+    snaps = [
+        graph.snap(e.point[0], e.point[1], min(limit, s.distance_m + SNAP_SLACK_M), ~blocked)
+        for e, s in zip((start, end), any_snaps, strict=True)
+        if s is not None
+    ]
+    path: Path | None = None
+    if snaps[0] is not None and snaps[1] is not None:
+        path = graph.shortest_path(snaps[0], snaps[1], costs)
+    explain_costs = graph.segment_costs(vehicle, explain=True)
     explain: Path | None = None
     if path is None or masks.hazard.any():
         explain = graph.shortest_path(any_snaps[0], any_snaps[1], explain_costs)  # type: ignore[arg-type]
@@ -479,6 +488,11 @@ def _blockers(
             )
         if masks.road_class[i]:
             out.append(
-                {"kind": "road_class", "segment": key, "name": row.name, "road_class": row.road_class}
+                {
+                    "kind": "road_class",
+                    "segment": key,
+                    "name": row.name,
+                    "road_class": row.road_class,
+                }
             )
     return out

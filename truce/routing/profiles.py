@@ -76,8 +76,11 @@ PROFILES: dict[str, Profile] = {
     # A lorry: slower, capped at 80 km/h, no tracks; 20 t unless the query says.
     "lorry": Profile(
         "lorry",
-        {k: min(v, 80.0) * (0.85 if k not in ("motorway", "trunk") else 1.0) for k, v in _CAR.items()
-         if k not in ("track", "living_street")},
+        {
+            k: min(v, 80.0) * (0.85 if k not in ("motorway", "trunk") else 1.0)
+            for k, v in _CAR.items()
+            if k not in ("track", "living_street")
+        },
         {k: v * 0.8 for k, v in _UNPAVED.items()},
         max_kmh=80.0,
         takes_weight=True,

@@ -102,13 +102,13 @@ def statuses_seen_by(
             newest.setdefault((record.network_id, record.segment_key), record)
     mission = viewer_scope(user) == Scope.MISSION
     for s in rows:
-        record = newest.get((s.network_id, s.key))
+        found = newest.get((s.network_id, s.key))
         if s.status_version == 0:
             result[s.key] = (s.status, s.status_since, None)
         elif mission:
-            result[s.key] = (s.status, s.status_since, record)
-        elif record is not None:
-            result[s.key] = (record.status, record.since, record)
+            result[s.key] = (s.status, s.status_since, found)
+        elif found is not None:
+            result[s.key] = (found.status, found.since, found)
         else:
             result[s.key] = (s.imported_status, s.imported_status_since, None)
     return result

@@ -27,8 +27,8 @@ from truce.core.records import record_create, record_update
 from truce.core.sharing import Scope
 from truce.lib.time import utcnow
 from truce.routing import imports
-from truce.routing.planning import RoutePlan, forget_graphs, plan_route
 from truce.routing.models import Corridor, RoadNetwork, RoadSegment, SegmentState, SegmentStatus
+from truce.routing.planning import RoutePlan, forget_graphs, plan_route
 
 __all__ = ["RoutePlan", "forget_graphs", "plan_route"]
 
@@ -276,9 +276,7 @@ def segment_status_set(
             field="status",
         )
     since = _check_day(fields.get("since"), "since")
-    segment = (
-        RoadSegment.objects.select_for_update().filter(network=network, key=key).first()
-    )
+    segment = RoadSegment.objects.select_for_update().filter(network=network, key=key).first()
     if segment is None:
         raise InvalidInput(f"no segment {key!r} in network {network.slug}", field="segment")
     if expected_version is not None and segment.status_version != expected_version:
@@ -381,5 +379,3 @@ def corridor_update(
         changes=checked,
         visibility=visibility,
     )
-
-
