@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.routing.test_scenario_routing import ACROSS_THE_CORRIDOR
 from tests.scenario_sections import briefings_sections
 from truce.core.scenario import load_scenario
+from truce.mineaction import services as mineaction
 from truce.routing import planning
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,3 +78,28 @@ def test_the_status_layer_opens_a_segments_history(demo_roads: Any, page: Any, s
     assert "Status history" in panel.inner_text()
     assert panel.locator("form").count() == 1  # the duty officer may change it
     shot(page, "routing-03-roads")
+
+
+def test_a_hazard_across_the_corridor_is_drawn_and_listed_as_the_block(
+    demo_roads: Any, page: Any, shot: Any
+) -> None:
+    mineaction.hazard_area_record(
+        actor=None,
+        fields={
+            "reference": "HA-LAC-B1",
+            "name": "Mines reported on the Aghavno road",
+            "kind": "suspected",
+            "status": "open",
+            "geometry": ACROSS_THE_CORRIDOR,
+            "reported_on": "2020-11-20",
+        },
+    )
+    base = demo_roads.url
+    _login(page, base, "analyst")
+    page.goto(f"{base}/routing/?from=AM-SU-001&to=AZ-XA-001&profile=lorry&verified_only=on")
+    page.wait_for_selector(".route-result[data-found=false]")
+    blockers = page.locator(".route-blockers li[data-kind=hazard]")
+    assert "HA-LAC-B1" in blockers.inner_text()
+    page.wait_for_function("document.getElementById('planner-map').hasAttribute('data-loaded')")
+    assert page.get_attribute("#planner-map", "data-loaded") == "1"  # the hazard, drawn
+    shot(page, "routing-04-blocked")

@@ -146,6 +146,33 @@ def test_a_hazard_across_the_corridor_reroutes_or_blocks_until_it_is_closed(
     assert [s["key"] for s in restored["segments"]] == corridor_keys()
 
 
+def test_with_the_hakari_road_blocked_too_the_route_reports_the_corridor_hazard(
+    scenario: LoadReport,
+) -> None:
+    # The mine action demo keeps an open hazard on the Qubadli north road (hakari-02);
+    # with it, a hazard across the corridor leaves no safe way, and the block is named.
+    north_of_qubadli = [[46.5766, 39.3593], [46.5871, 39.3593], [46.5871, 39.3656]]
+    mineaction.hazard_area_record(
+        actor=None,
+        fields={
+            "reference": "HA-QBI-TEST",
+            "name": "Qubadli north road",
+            "kind": "suspected",
+            "status": "open",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[*north_of_qubadli, [46.5766, 39.3656], north_of_qubadli[0]]],
+            },
+            "reported_on": BRIEFING_DAY,
+        },
+    )
+    assert [s["key"] for s in convoy()["segments"]] == corridor_keys()
+    record_hazard_across_the_corridor()
+    blocked = convoy()
+    assert blocked["found"] is False
+    assert [b.get("reference") for b in blocked["blockers"]] == ["HA-LAC-TEST"]
+
+
 def convoy_length_without_hazard_m() -> float:
     # The corridor road's length, from its segments (what the first route measured).
     corridor = Corridor.objects.get(name="Lachin corridor")

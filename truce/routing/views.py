@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -42,6 +42,8 @@ from truce.routing.forms import (
 from truce.routing.models import RoadNetwork, SegmentState
 
 STATUS_LABELS = {key: str(label) for key, label in SegmentState.choices}
+# A route blocked by many segments (verified only, across a large network) draws the first.
+MAX_DRAWN_BLOCKERS = 50
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -77,7 +79,11 @@ def _labels() -> dict[str, str]:
 
 
 def _hazards_url() -> str:
-    return reverse("routing:hazards-layer")
+    """Mine action's own layer of open hazard areas, or ours until it exists."""
+    try:
+        return reverse("api:mineaction_hazards_layer") + "?status=open"
+    except NoReverseMatch:
+        return reverse("routing:hazards-layer")
 
 
 # --- the route planner and the route sheet -----------------------------------------------
@@ -116,6 +122,13 @@ def planner(request: HttpRequest) -> HttpResponseBase:
             "from": route.get("from"),
             "to": route.get("to"),
             "blockers": [b for b in route.get("blockers") or [] if b.get("geometry")],
+            # Blocking segments are drawn from the segment endpoint (the reader's view of them).
+            "blockingSegments": sorted(
+                {str(b["segment"]) for b in route.get("blockers") or [] if b.get("segment")}
+            )[:MAX_DRAWN_BLOCKERS],
+            "network": route.get("network") or form.data.get("network") or "",
+            "segmentUrl": reverse("api:routing_segment", kwargs={"key": "KEY"}),
+            "segmentsUrl": reverse("api:routing_segments_geojson"),
             "labels": _labels(),
         },
     }

@@ -15,6 +15,28 @@
   var labels = config.labels || {};
   var map = R.makeMap(container);
   var bounds = L.latLngBounds([]);
+
+  // The network itself, faint and not clickable (a click on the map sets an end):
+  // a small network only; a large one asks for a box, and is then left out.
+  if (config.segmentsUrl) {
+    var networkQuery = config.network ? "?network=" + encodeURIComponent(config.network) : "";
+    fetch(config.segmentsUrl + networkQuery, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+      .then(function (collection) {
+        var roads = L.geoJSON(collection, {
+          interactive: false,
+          style: function (feature) {
+            var status = (feature.properties || {}).status;
+            return { color: R.colours[status] || "#6b7280", weight: 2, opacity: 0.35 };
+          },
+        }).addTo(map);
+        roads.bringToBack();
+        if (!bounds.isValid() && collection.features.length) {
+          map.fitBounds(roads.getBounds(), { animate: false });
+        }
+      })
+      .catch(function () { return null; });
+  }
   var drawn = 0;
 
   (config.pieces || []).forEach(function (piece) {
@@ -36,6 +58,17 @@
     layer.bindTooltip((labels.blocker || "Blocks the route") + ": " + (blocker.reference || blocker.name || blocker.segment || ""));
     bounds.extend(layer.getBounds());
     drawn += 1;
+  });
+  (config.blockingSegments || []).forEach(function (key) {
+    var url = config.segmentUrl.replace("KEY", encodeURI(key)) + "?network=" + encodeURIComponent(config.network || "");
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+      .then(function (feature) {
+        var line = L.geoJSON(feature, { style: function () { return { color: "#7f1d1d", weight: 8, opacity: 0.8 }; } }).addTo(map);
+        var p = feature.properties || {};
+        line.bindTooltip((labels.blocker || "Blocks the route") + ": " + (p.name || p.key) + " · " + (labels[p.status] || p.status));
+      })
+      .catch(function () { return null; });
   });
   var ends = {};
   function setEnd(which, latlng, label) {
