@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from truce.lib.geo import geodesic_length_m
 
@@ -157,7 +158,11 @@ def warnings(route: dict[str, Any]) -> list[str]:
     if unverified:
         km = sum(float(s.get("length_m") or 0.0) for s in unverified) / 1000.0
         out.append(
-            _("%(km).1f km of this route (%(n)d segments) are not verified clear of mines.")
+            ngettext(
+                "%(km).1f km of this route (%(n)d segment) are not verified clear of mines.",
+                "%(km).1f km of this route (%(n)d segments) are not verified clear of mines.",
+                len(unverified),
+            )
             % {"km": km, "n": len(unverified)}
         )
     open_only = [s for s in segments if s.get("status") == "open"]
@@ -172,17 +177,22 @@ def warnings(route: dict[str, Any]) -> list[str]:
             _("Weight limit %(t)s t on %(name)s.")
             % {"t": f"{float(s['max_weight_t']):g}", "name": s.get("name") or s.get("key")}
         )
-    for end, label in (("from", _("start")), ("to", _("destination"))):
+    far = {
+        "from": _("The start is %(m)d m from the nearest road."),
+        "to": _("The destination is %(m)d m from the nearest road."),
+    }
+    for end, message in far.items():
         snap = (route.get(end) or {}).get("snap_distance_m")
         if snap is not None and float(snap) > SNAP_WARNING_M:
-            out.append(
-                _("The %(end)s is %(m)d m from the nearest road.")
-                % {"end": label, "m": round(float(snap))}
-            )
+            out.append(message % {"m": round(float(snap))})
     restricted = [a for a in route.get("avoided") or [] if a.get("restricted")]
     if restricted:
         out.append(
-            _("The route also avoids %(n)d hazard areas not shared with your party.")
+            ngettext(
+                "The route also avoids %(n)d hazard area not shared with your party.",
+                "The route also avoids %(n)d hazard areas not shared with your party.",
+                len(restricted),
+            )
             % {"n": len(restricted)}
         )
     return out
@@ -269,10 +279,11 @@ def route_svg(
     lons = [p[0] for p in points]
     lats = [p[1] for p in points]
     frame = _Frame(min(lons), min(lats), max(lons), max(lats), width, height)
+    title = _("Sketch of the route")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="route-sketch" role="img" aria-labelledby="route-sketch-title">',
-        f'<title id="route-sketch-title">{escape(_("Sketch of the route"))}</title>',
+        f'<title id="route-sketch-title">{escape(title)}</title>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff" stroke="#9ca3af"/>',
     ]
     drawn = {**{h.get("reference"): h for h in hazards}}
