@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import User
 from truce.mineaction import services as mineaction
 from truce.routing import planning, services
@@ -311,3 +312,29 @@ def test_a_bad_file_writes_nothing_and_says_why(parties: Any, admin_user: User) 
 def test_only_mission_staff_import(parties: Any, side_a_user: User, agency_user: User) -> None:
     assert _client(side_a_user).get(reverse("routing:import")).status_code == 403
     assert _client(agency_user).get(reverse("routing:import")).status_code == 403
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+def test_the_figures_count_only_what_the_reader_may_see(
+    network: RoadNetwork, agency_user: User, side_a_user: User
+) -> None:
+    seen = FigureQuery(user=agency_user, as_of=dt.date(2020, 11, 20))
+    assert figure_value("routing_corridor_open_to_civilians_since", seen).value == "2020-11-17"
+    clear = figure_value("routing_road_verified_clear_km", seen)
+    assert clear.value == pytest.approx(3.4, abs=0.1)  # A-B-C, two segments of 1.7 km
+    assert clear.breakdown == {"Test corridor": pytest.approx(3.4, abs=0.1)}
+    hidden = FigureQuery(user=side_a_user, as_of=dt.date(2020, 11, 20))
+    assert figure_value("routing_corridor_open_to_civilians_since", hidden).value is None
+    nothing = figure_value("routing_road_verified_clear_km", hidden)
+    assert nothing.value == 0 and nothing.records == []
+
+
+def test_the_planner_speaks_russian(network: RoadNetwork, agency_user: User) -> None:
+    client = _client(agency_user)
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    html = client.get(reverse("routing:planner"), {"from": FROM, "to": TO, "weight_t": "8"})
+    text = html.content.decode()
+    assert "Планировщик маршрутов" in text and "Участки маршрута" in text
+    assert "Проверена, чиста" in text  # the segment status, from the model's choices
