@@ -339,12 +339,20 @@ def plan_route(
         if s is not None
     ]
     path: Path | None = None
+    top = graph.profile_top_speed(vehicle)
     if snaps[0] is not None and snaps[1] is not None:
-        path = graph.shortest_path(snaps[0], snaps[1], costs)
+        path = graph.shortest_path(snaps[0], snaps[1], costs, top)
     explain_costs = graph.segment_costs(vehicle, explain=True)
     explain: Path | None = None
     if path is None or masks.hazard.any():
-        explain = graph.shortest_path(any_snaps[0], any_snaps[1], explain_costs)  # type: ignore[arg-type]
+        # Without masks the route can only be as fast or faster than the safe one.
+        explain = graph.shortest_path(
+            any_snaps[0],  # type: ignore[arg-type]
+            any_snaps[1],  # type: ignore[arg-type]
+            explain_costs,
+            graph.top_speed_mps(explain_costs) if path is None else top,
+            at_most_s=path.duration_s if path is not None else None,
+        )
     if path is None:
         if explain is None:
             raise InvalidInput(
