@@ -320,9 +320,8 @@ class RoadGraph:
         s1, t1 = destination.segment, destination.fraction
         c0, c1 = float(costs[s0]), float(costs[s1])
         direct: tuple[float, list[Piece]] | None = None
-        if s0 == s1 and math.isfinite(c0):
-            if t1 >= t0 or not self.oneway[s0]:
-                direct = (abs(t1 - t0) * c0, [Piece(s0, t0, t1)])
+        if s0 == s1 and math.isfinite(c0) and (t1 >= t0 or not self.oneway[s0]):
+            direct = (abs(t1 - t0) * c0, [Piece(s0, t0, t1)])
         if not (math.isfinite(c0) and math.isfinite(c1)):
             return self._path(direct)
         n = self.n_nodes
