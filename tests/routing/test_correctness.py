@@ -169,3 +169,19 @@ def test_plan_route_between_coordinates_matches_networkx(
         assert plan.duration_s == pytest.approx(expected, abs=0.11)
         checked += 1
     assert checked > 5
+
+
+@pytest.mark.parametrize(("factor", "minimum"), [(0.01, 0.01), (0.3, 1.0), (50.0, 60.0)])
+def test_every_search_bound_gives_the_same_lengths(
+    helsinki: planning.LoadedNetwork, monkeypatch: pytest.MonkeyPatch, factor: float, minimum: float
+) -> None:
+    """Bounds far too small (several rounds), a little small, and far too large (one)."""
+    from truce.routing import engine
+
+    monkeypatch.setattr(engine, "BIDI_FACTOR", factor)
+    monkeypatch.setattr(engine, "BIDI_MIN_S", minimum)
+    graph = helsinki.graph
+    costs = graph.segment_costs(METRES).copy()
+    assert _compare(graph, costs, seed=23) > PAIRS // 2
+    costs[np.random.default_rng(29).random(graph.n_segments) < 0.1] = np.inf
+    assert _compare(graph, costs, seed=31) > PAIRS // 3

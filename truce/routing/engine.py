@@ -23,9 +23,9 @@ process) from plain arrays of the network's segments:
 - Shortest path by travel time with scipy.sparse.csgraph.dijkstra, with
   `limit` a multiple of the crow-fly time at the profile's top speed (a lower
   bound of any route's time), and a full search only when that finds nothing.
-- Hazard areas are buffered in metres in an azimuthal equidistant projection
-  centred on each area (pyproj), and matched to segments by the STRtree with
-  an exact intersection test.
+- Hazard areas are buffered in metres in a local equirectangular projection
+  centred on each area (see buffered), and matched to segments by the STRtree
+  with an exact intersection test.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyproj
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -47,10 +46,14 @@ from shapely.ops import substring
 EARTH_RADIUS_M = 6_371_008.8
 # Costs are seconds; a zero cost would read as "no edge" to some sparse code.
 MIN_COST_S = 1e-6
-# The first search is bounded by LIMIT_FACTOR x the crow-fly lower bound plus
-# LIMIT_SLACK_S; a route longer than that (a long detour) takes a full search.
-LIMIT_FACTOR = 4.0
-LIMIT_SLACK_S = 600.0
+# Each search first reaches BIDI_MARGIN x half the route's expected time: the
+# crow-fly time at top speed (a lower bound) times the ratio of past routes to
+# their bound on this graph (2 x BIDI_FACTOR before the first), at least BIDI_MIN_S;
+# searches that do not meet grow by BIDI_GROW, twice, then lift the bound.
+BIDI_FACTOR = 1.0
+BIDI_MARGIN = 1.1
+BIDI_MIN_S = 60.0
+BIDI_GROW = 1.5
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class RoadGraph:
         )
         self._profile_costs: dict[tuple[str, bool], np.ndarray] = {}
         self._hazard_cache: dict[Any, dict[str, np.ndarray]] = {}
+        self._ratio: dict[float, float] = {}
+        self._top: dict[tuple[str, str], float] = {}
 
     # --- building ----------------------------------------------------------------------
 
@@ -172,6 +177,13 @@ class RoadGraph:
         self.indptr = np.zeros(n + 2, dtype=np.int64)  # one spare row: the query's origin
         np.cumsum(np.bincount(tail, minlength=n), out=self.indptr[1 : n + 1])
         self.indptr[n + 1] = self.indptr[n]
+        # The reverse graph (for the search back from the destination): the same
+        # edges sorted by (head, tail); a query's reverse costs are weights[rev_order].
+        self.rev_order = np.lexsort((tail, head))
+        self.rev_head = tail[self.rev_order].astype(np.int32)
+        self.rev_indptr = np.zeros(n + 2, dtype=np.int64)
+        np.cumsum(np.bincount(head, minlength=n), out=self.rev_indptr[1 : n + 1])
+        self.rev_indptr[n + 1] = self.rev_indptr[n]
         self.seg_u = u
         self.seg_v = v
 
@@ -206,6 +218,14 @@ class RoadGraph:
 
     def class_excluded(self, profile: Any) -> np.ndarray:
         return ~np.isfinite(self.segment_costs(profile))
+
+    def profile_top_speed(self, profile: Any) -> float:
+        """The profile's top speed on this graph (m/s), a bound for any masked costs."""
+        key = ("top", profile.name)
+        found = self._top.get(key)
+        if found is None:
+            found = self._top[key] = self.top_speed_mps(self.segment_costs(profile))
+        return found
 
     def top_speed_mps(self, costs: np.ndarray) -> float:
         finite = np.isfinite(costs)
@@ -275,96 +295,208 @@ class RoadGraph:
 
     # --- shortest paths ----------------------------------------------------------------
 
-    def shortest_path(self, origin: Snap, destination: Snap, costs: np.ndarray) -> Path | None:
-        """Fastest path between two snaps under per-segment costs (inf = blocked)."""
+    def shortest_path(
+        self,
+        origin: Snap,
+        destination: Snap,
+        costs: np.ndarray,
+        top_speed_mps: float | None = None,
+        at_most_s: float | None = None,
+    ) -> Path | None:
+        """Fastest path between two snaps under per-segment costs (inf = blocked).
+
+        Bidirectional and bounded: one search forward from the origin and one
+        backward from the destination, each cut off at T seconds. Every path
+        of cost at most 2T then has a node or an edge where the two searches
+        meet (the last node within T of the origin and the next one, within T
+        of the destination), so the cheapest meeting found is optimal if it
+        costs at most 2T. T starts from the crow-fly lower bound; when the
+        searches meet too dearly, T becomes half that cost (which then
+        suffices), and when they do not meet at all, T grows, then is lifted.
+        at_most_s: the cost of a path known to exist (one round then suffices).
+        """
         s0, t0 = origin.segment, origin.fraction
         s1, t1 = destination.segment, destination.fraction
-        c0, c1 = costs[s0], costs[s1]
-        best: tuple[float, list[Piece]] | None = None
-        if s0 == s1 and math.isfinite(c0):
-            if t1 >= t0:
-                best = ((t1 - t0) * c0, [Piece(s0, t0, t1)])
-            elif not self.oneway[s0]:
-                best = ((t0 - t1) * c0, [Piece(s0, t0, t1)])
+        c0, c1 = float(costs[s0]), float(costs[s1])
+        direct: tuple[float, list[Piece]] | None = None
+        if s0 == s1 and math.isfinite(c0) and (t1 >= t0 or not self.oneway[s0]):
+            direct = (abs(t1 - t0) * c0, [Piece(s0, t0, t1)])
         if not (math.isfinite(c0) and math.isfinite(c1)):
-            return self._path(best)
+            return self._path(direct)
         n = self.n_nodes
         # From the split point to either end of its segment (against a one-way
         # segment's direction only when the point is that end already).
-        starts: list[tuple[int, float]] = [(int(self.seg_v[s0]), (1 - t0) * c0)]
+        starts: list[tuple[int, float, Piece]] = [
+            (int(self.seg_v[s0]), (1 - t0) * c0, Piece(s0, t0, 1.0))
+        ]
         if not self.oneway[s0] or t0 == 0.0:
-            starts.append((int(self.seg_u[s0]), t0 * c0))
-        weights = costs[self.edge_seg] * self.edge_frac
-        data = np.concatenate([weights, [max(c, MIN_COST_S) for _, c in starts]])
-        indices = np.concatenate(
-            [self.edge_head, np.array([node for node, _ in starts], dtype=np.int32)]
-        )
-        indptr = self.indptr.copy()
-        indptr[n + 1] = indptr[n] + len(starts)
-        graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+            starts.append((int(self.seg_u[s0]), t0 * c0, Piece(s0, t0, 0.0)))
         ends: list[tuple[int, float, Piece]] = [(int(self.seg_u[s1]), t1 * c1, Piece(s1, 0.0, t1))]
         if not self.oneway[s1] or t1 == 1.0:
             ends.append((int(self.seg_v[s1]), (1 - t1) * c1, Piece(s1, 1.0, t1)))
-        crow = _crow_m(origin.point, destination.point)
-        bound = LIMIT_FACTOR * crow / self.top_speed_mps(costs) + LIMIT_SLACK_S
-        for limit in (bound, np.inf):
-            dist, pred = dijkstra(
-                graph, directed=True, indices=n, return_predecessors=True, limit=limit
+        weights = costs[self.edge_seg] * self.edge_frac
+        forward = self._with_row(weights, self.edge_head, self.indptr, starts)
+        backward = self._with_row(weights[self.rev_order], self.rev_head, self.rev_indptr, ends)
+        speed = top_speed_mps or self.top_speed_mps(costs)
+        lower = _crow_m(origin.point, destination.point) / speed
+        # Routes on one network take a fairly steady multiple of the lower bound:
+        # aim each search just past half the route, from what past queries took.
+        ratio = self._ratio.get(round(speed, 3), BIDI_FACTOR * 2)
+        bound = max(0.5 * BIDI_MARGIN * ratio * lower, BIDI_MIN_S)
+        if at_most_s is not None and math.isfinite(at_most_s):
+            # A path of at most this cost is known to exist: one round suffices.
+            bound = at_most_s / 2 * (1 + 1e-9) + MIN_COST_S
+        grow = 0
+        while True:
+            df, pf = dijkstra(
+                forward, directed=True, indices=n, return_predecessors=True, limit=bound
             )
-            found = self._best_end(dist, ends, best)
-            if found is not None and (found[0] <= limit or math.isinf(limit)):
-                if found[1] is None:
-                    return self._path(best)
-                node, cost, last = found[1]
-                pieces = self._walk(pred, node, n, origin)
-                pieces.append(last)
-                return self._path((cost, pieces))
-            if best is not None and best[0] <= limit:
-                return self._path(best)
-        return self._path(best)
+            db, pb = dijkstra(
+                backward, directed=True, indices=n, return_predecessors=True, limit=bound
+            )
+            best = self._meeting(df, db, weights, starts, ends, direct)
+            if best is not None and (best[0] <= 2 * bound or math.isinf(bound)):
+                if lower > 0:
+                    seen = best[0] / lower
+                    self._ratio[round(speed, 3)] = 0.8 * ratio + 0.2 * seen
+                return self._path(self._assemble(best, pf, pb, starts, ends))
+            if math.isinf(bound):
+                return None
+            if best is not None:
+                bound = best[0] / 2 * (1 + 1e-9)
+            else:
+                grow += 1
+                bound = bound * BIDI_GROW if grow < 3 else np.inf
+
+    def _with_row(
+        self,
+        weights: np.ndarray,
+        heads: np.ndarray,
+        indptr: np.ndarray,
+        extra: list[tuple[int, float, Piece]],
+    ) -> csr_matrix:
+        """The CSR matrix with the query's virtual node as its last row."""
+        n = self.n_nodes
+        data = np.concatenate([weights, [max(c, MIN_COST_S) for _, c, _ in extra]])
+        indices = np.concatenate([heads, np.array([node for node, _, _ in extra], np.int32)])
+        rows = indptr.copy()
+        rows[n + 1] = rows[n] + len(extra)
+        return csr_matrix((data, indices, rows), shape=(n + 1, n + 1))
+
+    def _meeting(
+        self,
+        df: np.ndarray,
+        db: np.ndarray,
+        weights: np.ndarray,
+        starts: list[tuple[int, float, Piece]],
+        ends: list[tuple[int, float, Piece]],
+        direct: tuple[float, list[Piece]] | None,
+    ) -> tuple[float, str, Any] | None:
+        """The cheapest place the two searches meet: ("direct" | "node" | "edge" | "start"
+        | "end", where), with its cost."""
+        n = self.n_nodes
+        found: list[tuple[float, str, Any]] = []
+        if direct is not None:
+            found.append((direct[0], "direct", None))
+        both = df[:n] + db[:n]
+        node = int(np.argmin(both))
+        if math.isfinite(both[node]):
+            found.append((float(both[node]), "node", node))
+        reach_f, reach_b = np.isfinite(df[:n]), np.isfinite(db[:n])
+        edges = np.flatnonzero(reach_f[self.edge_tail] & reach_b[self.edge_head])
+        if len(edges):
+            total = df[self.edge_tail[edges]] + weights[edges] + db[self.edge_head[edges]]
+            k = int(np.argmin(total))
+            if math.isfinite(total[k]):
+                found.append((float(total[k]), "edge", int(edges[k])))
+        for i, (x, cost, _) in enumerate(starts):
+            if math.isfinite(db[x]):
+                found.append((cost + float(db[x]), "start", i))
+        for i, (x, cost, _) in enumerate(ends):
+            if math.isfinite(df[x]):
+                found.append((float(df[x]) + cost, "end", i))
+        return min(found, key=lambda f: f[0]) if found else None
+
+    def _assemble(
+        self,
+        best: tuple[float, str, Any],
+        pf: np.ndarray,
+        pb: np.ndarray,
+        starts: list[tuple[int, float, Piece]],
+        ends: list[tuple[int, float, Piece]],
+        direct: tuple[float, list[Piece]] | None = None,
+    ) -> tuple[float, list[Piece]]:
+        cost, kind, where = best
+        if kind == "direct":
+            return cost, [p for p in [self._direct_piece(starts, ends)] if p is not None]
+        if kind == "node":
+            return cost, self._to(pf, where, starts) + self._from(pb, where, ends)
+        if kind == "edge":
+            a, b = int(self.edge_tail[where]), int(self.edge_head[where])
+            return cost, [
+                *self._to(pf, a, starts),
+                self._edge_piece(where),
+                *self._from(pb, b, ends),
+            ]
+        if kind == "start":
+            node, _, piece = starts[where]
+            return cost, [piece, *self._from(pb, node, ends)]
+        node, _, piece = ends[where]
+        return cost, [*self._to(pf, node, starts), piece]
 
     @staticmethod
-    def _best_end(
-        dist: np.ndarray,
-        ends: list[tuple[int, float, Piece]],
-        best: tuple[float, list[Piece]] | None,
-    ) -> tuple[float, tuple[int, float, Piece] | None] | None:
-        choice: tuple[float, tuple[int, float, Piece] | None] | None = (
-            (best[0], None) if best is not None else None
-        )
-        for node, extra, piece in ends:
-            total = float(dist[node]) + extra
-            if math.isfinite(total) and (choice is None or total < choice[0]):
-                choice = (total, (node, total, piece))
-        return choice
+    def _direct_piece(
+        starts: list[tuple[int, float, Piece]], ends: list[tuple[int, float, Piece]]
+    ) -> Piece | None:
+        first, last = starts[0][2], ends[0][2]
+        return Piece(first.segment, first.start, last.end)
 
-    def _walk(self, pred: np.ndarray, node: int, origin_row: int, origin: Snap) -> list[Piece]:
+    def _edge_piece(self, edge: int) -> Piece:
+        seg = int(self.edge_seg[edge])
+        return Piece(seg, 0.0, 1.0) if self.edge_dir[edge] > 0 else Piece(seg, 1.0, 0.0)
+
+    def _between(self, a: int, b: int) -> Piece:
+        lo, hi = self.indptr[a], self.indptr[a + 1]
+        return self._edge_piece(int(lo + np.searchsorted(self.edge_head[lo:hi], b)))
+
+    def _to(
+        self, pred: np.ndarray, node: int, starts: list[tuple[int, float, Piece]]
+    ) -> list[Piece]:
+        """Pieces from the origin to a node, along the forward search's predecessors."""
+        n = self.n_nodes
         chain = [node]
-        while chain[-1] != origin_row:
+        while chain[-1] != n:
             previous = int(pred[chain[-1]])
             if previous < 0:
                 raise RuntimeError("broken predecessor chain")
             chain.append(previous)
         chain.reverse()
-        first = chain[1]
-        s0, t0 = origin.segment, origin.fraction
-        pieces = [Piece(s0, t0, 1.0 if first == self.seg_v[s0] else 0.0)]
-        for a, b in itertools.pairwise(chain[1:]):
-            lo, hi = self.indptr[a], self.indptr[a + 1]
-            pos = lo + int(np.searchsorted(self.edge_head[lo:hi], b))
-            seg = int(self.edge_seg[pos])
-            forward = self.edge_dir[pos] > 0
-            piece = Piece(seg, 0.0, 1.0) if forward else Piece(seg, 1.0, 0.0)
-            if pieces and pieces[-1] == piece and self.edge_frac[pos] < 1.0:
-                continue  # the second half of a split parallel edge
-            pieces.append(piece)
-        return pieces
+        first = next(p for x, _, p in starts if x == chain[1])
+        return [first, *(self._between(a, b) for a, b in itertools.pairwise(chain[1:]))]
+
+    def _from(
+        self, pred: np.ndarray, node: int, ends: list[tuple[int, float, Piece]]
+    ) -> list[Piece]:
+        """Pieces from a node to the destination, along the backward search's predecessors."""
+        n = self.n_nodes
+        chain = [node]
+        while chain[-1] != n:
+            following = int(pred[chain[-1]])
+            if following < 0:
+                raise RuntimeError("broken predecessor chain")
+            chain.append(following)
+        last = next(p for x, _, p in ends if x == chain[-2])
+        return [*(self._between(a, b) for a, b in itertools.pairwise(chain[:-1])), last]
 
     def _path(self, found: tuple[float, list[Piece]] | None) -> Path | None:
         if found is None:
             return None
-        cost, pieces = found
-        pieces = [p for p in pieces if p.start != p.end]
+        cost, raw = found
+        pieces: list[Piece] = []
+        for p in raw:
+            # Two halves of a split parallel edge come out as the same piece twice.
+            if p.start != p.end and (not pieces or pieces[-1] != p):
+                pieces.append(p)
         lengths = [float(self.length_m[p.segment]) * abs(p.end - p.start) for p in pieces]
         return Path(
             pieces=pieces, duration_s=float(cost), length_m=float(sum(lengths)), lengths=lengths
@@ -414,23 +546,25 @@ def _crow_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def buffered(area: Any, buffer_m: float) -> Any:
-    """A lon/lat shape grown by buffer_m metres (azimuthal equidistant around its centre)."""
+    """A lon/lat shape grown by buffer_m metres.
+
+    In a local equirectangular projection centred on the shape (x east, y north,
+    metres): for hazard areas of a few kilometres the scale error is far below a
+    metre, and it costs microseconds where building a pyproj transformer per
+    area costs milliseconds (which a hazard update waits for).
+    """
     if buffer_m <= 0:
         return area
     centre = area.centroid
-    local = pyproj.CRS.from_proj4(
-        f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +units=m +datum=WGS84"
-    )
-    there = pyproj.Transformer.from_crs("EPSG:4326", local, always_xy=True)
-    back = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+    lon0, lat0 = centre.x, centre.y
+    scale = np.array([math.cos(math.radians(lat0)), 1.0]) * math.radians(1.0) * EARTH_RADIUS_M
+    origin = np.array([lon0, lat0])
 
     def forward(xy: np.ndarray) -> np.ndarray:
-        x, y = there.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
+        return (xy - origin) * scale
 
     def backward(xy: np.ndarray) -> np.ndarray:
-        x, y = back.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
+        return xy / scale + origin
 
     grown = shapely.buffer(shapely.transform(area, forward), buffer_m, quad_segs=8)
     return shapely.transform(grown, backward)

@@ -76,6 +76,10 @@ def graph_from_rows(rows: list[tuple[Any, ...]]) -> RoadGraph:
     )
 
 
+STATUS_CODES = {state: code for code, state in enumerate(SegmentState.values)}
+CLOSED = STATUS_CODES[SegmentState.CLOSED.value]
+VERIFIED_CLEAR = STATUS_CODES[SegmentState.VERIFIED_CLEAR.value]
+
 SEGMENT_COLUMNS = (
     "id",
     "key",
@@ -104,8 +108,10 @@ class LoadedNetwork:
             .values_list(*SEGMENT_COLUMNS)
         )
         self.graph = graph_from_rows(rows)
-        self.status = np.array([r[11] for r in rows], dtype=object)
+        # Statuses as small codes: comparing a million of them is then a vector op.
+        self.status = np.array([STATUS_CODES[r[11]] for r in rows], dtype=np.int8)
         self.status_seen = self._newest_status()
+        self.masks: dict[tuple[Any, ...], tuple[_Masks, np.ndarray]] = {}
         self.lock = threading.Lock()
 
     def _newest_status(self) -> int:
@@ -128,7 +134,7 @@ class LoadedNetwork:
             ).values_list("key", "status"):
                 index = self.graph.index.get(key)
                 if index is not None:
-                    self.status[index] = status
+                    self.status[index] = STATUS_CODES[status]
             self.status_seen = newest
 
 
@@ -248,8 +254,27 @@ def _masks(
     verified_only: bool,
     buffer_m: float,
 ) -> _Masks:
+    return masked_costs(loaded, profile, weight, verified_only, buffer_m)[0]
+
+
+def masked_costs(
+    loaded: LoadedNetwork,
+    profile: Any,
+    weight: float | None,
+    verified_only: bool,
+    buffer_m: float,
+) -> tuple[_Masks, np.ndarray]:
+    """This query's masks and segment costs (inf where blocked), cached per state.
+
+    The key holds the hazards' and the statuses' state keys, so a write of
+    either gives the next query fresh masks.
+    """
     graph = loaded.graph
     key, hazards = open_hazards()
+    cache_key = (key, loaded.status_seen, profile.name, weight, verified_only, buffer_m)
+    found = loaded.masks.get(cache_key)
+    if found is not None:
+        return found
     by_hazard = graph.hazard_segments(
         [(h.public_id, h.geometry) for h in hazards], buffer_m, (loaded.version, key)
     )
@@ -257,19 +282,21 @@ def _masks(
     for rows in by_hazard.values():
         hazard[rows] = True
     status = loaded.status
-    unverified = (
-        status != SegmentState.VERIFIED_CLEAR.value
-        if verified_only
-        else np.zeros(graph.n_segments, dtype=bool)
-    )
-    return _Masks(
-        closed=status == SegmentState.CLOSED.value,
+    none = np.zeros(graph.n_segments, dtype=bool)
+    masks = _Masks(
+        closed=status == CLOSED,
         hazard=hazard,
-        unverified=np.asarray(unverified, dtype=bool),
+        unverified=(status != VERIFIED_CLEAR) if verified_only else none,
         road_class=graph.class_excluded(profile),
-        weight=(graph.max_weight < weight) if weight is not None else np.zeros_like(hazard),
+        weight=(graph.max_weight < weight) if weight is not None else none,
         by_hazard=by_hazard,
     )
+    costs = graph.segment_costs(profile).copy()
+    costs[masks.blocked] = np.inf
+    if len(loaded.masks) >= 4:
+        loaded.masks.clear()
+    loaded.masks[cache_key] = (masks, costs)
+    return masks, costs
 
 
 def _check_buffer(value: float | None) -> float:
@@ -309,11 +336,9 @@ def plan_route(
     end = resolve_place(user, destination, "to")
     loaded = loaded_network(net)
     graph = loaded.graph
-    masks = _masks(loaded, vehicle, weight, bool(verified_only), buffer)
-    blocked = masks.blocked
+    masks, costs = masked_costs(loaded, vehicle, weight, bool(verified_only), buffer)
+    blocked = ~np.isfinite(costs)
     base = graph.segment_costs(vehicle)
-    costs = base.copy()
-    costs[blocked] = np.inf
     limit = snap_max_m()
     plan = RoutePlan(
         found=False,
@@ -339,12 +364,20 @@ def plan_route(
         if s is not None
     ]
     path: Path | None = None
+    top = graph.profile_top_speed(vehicle)
     if snaps[0] is not None and snaps[1] is not None:
-        path = graph.shortest_path(snaps[0], snaps[1], costs)
+        path = graph.shortest_path(snaps[0], snaps[1], costs, top)
     explain_costs = graph.segment_costs(vehicle, explain=True)
     explain: Path | None = None
     if path is None or masks.hazard.any():
-        explain = graph.shortest_path(any_snaps[0], any_snaps[1], explain_costs)  # type: ignore[arg-type]
+        # Without masks the route can only be as fast or faster than the safe one.
+        explain = graph.shortest_path(
+            any_snaps[0],  # type: ignore[arg-type]
+            any_snaps[1],  # type: ignore[arg-type]
+            explain_costs,
+            graph.top_speed_mps(explain_costs) if path is None else top,
+            at_most_s=path.duration_s if path is not None else None,
+        )
     if path is None:
         if explain is None:
             raise InvalidInput(
@@ -371,6 +404,16 @@ def plan_route(
     return plan
 
 
+def _rows_by_key(net: RoadNetwork, keys: list[str]) -> dict[str, RoadSegment]:
+    """The segment rows of a route, in chunks (SQLite caps the parameters of a query)."""
+    unique = sorted(set(keys))
+    rows: dict[str, RoadSegment] = {}
+    for i in range(0, len(unique), 900):
+        chunk = unique[i : i + 900]
+        rows.update((s.key, s) for s in RoadSegment.objects.filter(network=net, key__in=chunk))
+    return rows
+
+
 def _set_snaps(plan: RoutePlan, snaps: list[Snap]) -> None:
     for endpoint, snap in zip((plan.origin, plan.destination), snaps, strict=True):
         endpoint.snapped = [round(snap.point[0], 7), round(snap.point[1], 7)]
@@ -381,7 +424,7 @@ def _segments(
     user: User | None, net: RoadNetwork, graph: RoadGraph, path: Path, costs: np.ndarray
 ) -> list[dict[str, Any]]:
     keys = [graph.keys[p.segment] for p in path.pieces]
-    rows = {s.key: s for s in RoadSegment.objects.filter(network=net, key__in=set(keys))}
+    rows = _rows_by_key(net, keys)
     seen = selectors.statuses_seen_by(user, rows.values())
     corridors = selectors.corridor_of_segments(user, net)
     out = []
@@ -451,7 +494,7 @@ def _blockers(
         if p.segment not in order:
             order.append(p.segment)
     keys = [graph.keys[i] for i in order]
-    rows = {s.key: s for s in RoadSegment.objects.filter(network=net, key__in=keys)}
+    rows = _rows_by_key(net, keys)
     seen = selectors.statuses_seen_by(user, rows.values())
     out: list[dict[str, Any]] = []
     for b in _hazards_on(user, masks, path):
