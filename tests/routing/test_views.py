@@ -226,9 +226,23 @@ def test_the_road_status_page_lists_networks_and_corridors(
 
 def test_a_segment_panel_shows_its_history(network: RoadNetwork, agency_user: User) -> None:
     url = reverse("routing:segment", args=["test-roads", "ab"])
-    html = _client(agency_user).get(url).content.decode()
+    html = _client(agency_user).get(url, headers={"HX-Request": "true"}).content.decode()
     assert "Road A-B" in html and "checked" in html and "Test corridor" in html
-    assert "<form" not in html  # agency staff read; mission staff change statuses
+    assert "hx-post" not in html  # agency staff read; mission staff change statuses
+    assert "<html" not in html
+    page = _client(agency_user).get(url).content.decode()  # without HTMX: a page of its own
+    assert "<html" in page and "Road A-B" in page
+
+
+def test_the_road_status_page_lists_the_segments_by_status(
+    network: RoadNetwork, agency_user: User
+) -> None:
+    client = _client(agency_user)
+    html = client.get(reverse("routing:roads")).content.decode()
+    assert all(f'<tr data-segment="{k}"' in html for k in ("ab", "bc", "ad", "dc"))
+    clear = client.get(reverse("routing:roads"), {"status": "verified_clear"}).content.decode()
+    assert '<tr data-segment="ab" data-status="verified_clear"' in clear
+    assert '<tr data-segment="ad"' not in clear
 
 
 def test_another_party_gets_no_segment_panel(network: RoadNetwork, side_a_user: User) -> None:
@@ -338,3 +352,12 @@ def test_the_planner_speaks_russian(network: RoadNetwork, agency_user: User) -> 
     text = html.content.decode()
     assert "Планировщик маршрутов" in text and "Участки маршрута" in text
     assert "Проверена, чиста" in text  # the segment status, from the model's choices
+
+
+def test_the_figure_pages_list_their_records(network: RoadNetwork, agency_user: User) -> None:
+    client = _client(agency_user)
+    for key in ("routing_corridor_open_to_civilians_since", "routing_road_verified_clear_km"):
+        response = client.get(reverse("figure-detail", args=[key]))
+        assert response.status_code == 200, key
+    page = client.get(reverse("figure-detail", args=["routing_road_verified_clear_km"]))
+    assert "test" in page.content.decode()  # the statuses' source

@@ -44,6 +44,8 @@ from truce.routing.models import RoadNetwork, SegmentState
 STATUS_LABELS = {key: str(label) for key, label in SegmentState.choices}
 # A route blocked by many segments (verified only, across a large network) draws the first.
 MAX_DRAWN_BLOCKERS = 50
+# The road status page lists this many segments under its map; the map shows them all.
+SEGMENT_ROWS = 300
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -224,11 +226,14 @@ def roads(request: HttpRequest) -> HttpResponseBase:
         chosen = next((n for n in networks if n.slug == slug), chosen)
         status = form.cleaned_data.get("status") or ""
     corridors = list(selectors.corridors_visible_to(user, chosen)) if chosen else []
+    table, more = _segment_table(user, chosen, status) if chosen else ([], False)
     context = {
         "form": form,
         "networks": networks,
         "network": chosen,
         "corridors": corridors,
+        "segments": table,
+        "more_segments": more,
         "status_labels": STATUS_LABELS,
         "may_import": _may_import(user),
         "map_config": {
@@ -242,6 +247,25 @@ def roads(request: HttpRequest) -> HttpResponseBase:
         },
     }
     return render(request, "routing/roads.html", context)
+
+
+def _segment_table(
+    user: User, network: RoadNetwork, status: str
+) -> tuple[list[dict[str, Any]], bool]:
+    """The first segments of the layer as a table (the keyboard's way to their panels)."""
+    rows = list(selectors.segments_of(user, network, status=status or None)[: SEGMENT_ROWS + 1])
+    seen = selectors.statuses_seen_by(user, rows[:SEGMENT_ROWS])
+    corridor_of = selectors.corridor_of_segments(user, network)
+    table = [
+        {
+            "segment": row,
+            "status": seen[row.key][0],
+            "since": seen[row.key][1],
+            "corridor": corridor_of.get(row.key, ""),
+        }
+        for row in rows[:SEGMENT_ROWS]
+    ]
+    return table, len(rows) > SEGMENT_ROWS
 
 
 def _segment_context(
@@ -275,9 +299,11 @@ def _segment_context(
 @login_required
 @require_safe
 def segment(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-    return render(
-        request, "routing/_segment_panel.html", _segment_context(_viewer(request), slug, key)
-    )
+    """The segment's panel (into the status page, by HTMX), or a page of its own."""
+    context = _segment_context(_viewer(request), slug, key)
+    if request.headers.get("HX-Request"):
+        return render(request, "routing/_segment_panel.html", context)
+    return render(request, "routing/segment.html", context)
 
 
 @login_required
