@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from truce.routing.models import SegmentState
 
@@ -33,4 +34,6 @@ def minutes(seconds: Any) -> str:
         total = round(float(seconds) / 60.0)
     except (TypeError, ValueError):
         return ""
-    return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
+    if total >= 60:
+        return _("%(h)d h %(m)02d min") % {"h": total // 60, "m": total % 60}
+    return _("%(m)d min") % {"m": total}
