@@ -311,6 +311,19 @@ def route_svg(
             f'<polyline points="{frame.path(piece["coordinates"])}" fill="none" '
             f'stroke="{colour}" stroke-width="4" stroke-linejoin="round"{dash}/>'
         )
+    # Each segment's number (as in the table) by its middle, and a tick where it ends.
+    for number, piece in enumerate(view.pieces, start=1):
+        line = piece["coordinates"]
+        if len(line) < 2:
+            continue
+        mx, my = frame.xy(*line[len(line) // 2][:2])
+        parts.append(
+            f'<circle cx="{mx}" cy="{my}" r="7" fill="#ffffff" stroke="#111827" stroke-width="1"/>'
+            f'<text x="{mx}" y="{my + 3.5}" font-size="9" text-anchor="middle">{number}</text>'
+        )
+        if number < len(view.pieces):
+            ex, ey = frame.xy(*line[-1][:2])
+            parts.append(f'<circle cx="{ex}" cy="{ey}" r="2.5" fill="#111827"/>')
     for end, letter in (("from", "A"), ("to", "B")):
         info = route.get(end) or {}
         p = info.get("snapped") or info.get("point")

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
+from truce.routing.forms import PROFILE_LABELS
 from truce.routing.models import SegmentState
 
 register = template.Library()
@@ -37,3 +38,9 @@ def minutes(seconds: Any) -> str:
     if total >= 60:
         return _("%(h)d h %(m)02d min") % {"h": total // 60, "m": total % 60}
     return _("%(m)d min") % {"m": total}
+
+
+@register.filter
+def profile_label(value: Any) -> str:
+    """A vehicle profile's name in the reader's language (the route says "lorry")."""
+    return str(PROFILE_LABELS.get(str(value), value))
