@@ -103,3 +103,15 @@ def test_a_hazard_across_the_corridor_is_drawn_and_listed_as_the_block(
     page.wait_for_function("document.getElementById('planner-map').hasAttribute('data-loaded')")
     assert page.get_attribute("#planner-map", "data-loaded") == "1"  # the hazard, drawn
     shot(page, "routing-04-blocked")
+
+
+def test_clicks_on_the_map_set_the_start_then_the_destination(demo_roads: Any, page: Any) -> None:
+    base = demo_roads.url
+    _login(page, base, "analyst")
+    page.goto(f"{base}/routing/")
+    page.locator("#planner-map").click(position={"x": 200, "y": 300})
+    start = page.get_by_label("From", exact=True).input_value()
+    assert re.fullmatch(r"4\d\.\d{5},3\d\.\d{5}", start), start
+    page.locator("#planner-map").click(position={"x": 500, "y": 150})
+    destination = page.get_by_label("To", exact=True).input_value()
+    assert re.fullmatch(r"4\d\.\d{5},3\d\.\d{5}", destination) and destination != start

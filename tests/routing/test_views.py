@@ -310,6 +310,17 @@ def test_an_import_writes_a_network_and_reports_its_progress(
     assert progress["phase"] == "done" and progress["done"] == 4
 
 
+def test_another_user_sees_nothing_of_an_import_s_progress(
+    parties: Any, admin_user: User, side_a_user: User
+) -> None:
+    upload = SimpleUploadedFile("roads.geojson", json.dumps(NETWORK).encode())
+    _client(admin_user).post(
+        reverse("routing:import"), {"file": upload, "slug": "uploaded", "token": "t3"}
+    )
+    other = _client(side_a_user).get(reverse("routing:import-progress", args=["t3"])).json()
+    assert other == {"done": 0, "total": 0, "phase": "waiting"}
+
+
 def test_a_bad_file_writes_nothing_and_says_why(parties: Any, admin_user: User) -> None:
     upload = SimpleUploadedFile("roads.geojson", b'{"type": "FeatureCollection"}')
     response = _client(admin_user).post(
