@@ -372,3 +372,19 @@ def test_the_figure_pages_list_their_records(network: RoadNetwork, agency_user: 
         assert response.status_code == 200, key
     page = client.get(reverse("figure-detail", args=["routing_road_verified_clear_km"]))
     assert "test" in page.content.decode()  # the statuses' source
+
+
+def test_a_closure_from_the_panel_applies_to_the_next_route(
+    network: RoadNetwork, mission_user: User
+) -> None:
+    client = _client(mission_user)
+    before = _plan(mission_user, weight_t="8").content.decode()
+    assert 'data-segment="ab"' in before
+    segment = RoadSegment.objects.get(network=network, key="ab")
+    client.post(
+        reverse("routing:segment-status", args=["test-roads", "ab"]),
+        {"status": "closed", "since": "2020-11-20", "expected_version": segment.status_version},
+    )
+    after = _plan(mission_user, weight_t="8").content.decode()
+    assert 'data-found="true"' in after
+    assert 'data-segment="ab"' not in after and 'data-segment="dc"' in after
