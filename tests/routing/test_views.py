@@ -110,6 +110,11 @@ def _hazard_over_b(visibility: list[str]) -> Any:
     )
 
 
+def _status_form(**fields: Any) -> dict[str, Any]:
+    """The segment panel's form as posted (its fields carry the form's prefix)."""
+    return {f"segment-{name}": value for name, value in fields.items()}
+
+
 def _plan(user: User, **extra: Any) -> Any:
     return _client(user).get(reverse("routing:planner"), {"from": FROM, "to": TO, **extra})
 
@@ -250,7 +255,7 @@ def test_another_party_gets_no_segment_panel(network: RoadNetwork, side_a_user: 
     assert client.get(reverse("routing:segment", args=["test-roads", "ab"])).status_code == 404
     post = client.post(
         reverse("routing:segment-status", args=["test-roads", "ab"]),
-        {"status": "closed", "since": "2020-11-20", "expected_version": 1},
+        _status_form(status="closed", since="2020-11-20", expected_version=1),
     )
     assert post.status_code == 403
     assert not SegmentStatus.objects.filter(status="closed").exists()
@@ -265,14 +270,14 @@ def test_mission_staff_change_a_status_with_the_version_they_saw(
     panel = client.get(reverse("routing:segment", args=["test-roads", "ab"])).content.decode()
     assert 'hx-post="' + url + '"' in panel
     form = {"status": "closed", "since": "2020-11-20", "reason": "Bridge down", "source": "patrol"}
-    response = client.post(url, {**form, "expected_version": segment.status_version})
+    response = client.post(url, _status_form(**form, expected_version=segment.status_version))
     assert response.status_code == 200
     assert response["HX-Trigger"] == "routing:status-changed"
     assert "Bridge down" in response.content.decode()
     segment.refresh_from_db()
     assert segment.status == "closed"
     # A second change from the same (now stale) version is refused, nothing written.
-    stale = client.post(url, {**form, "status": "open", "expected_version": 1})
+    stale = client.post(url, _status_form(**{**form, "status": "open"}, expected_version=1))
     assert stale.status_code == 422
     assert "changed this segment meanwhile" in stale.content.decode()
     segment.refresh_from_db()
@@ -383,7 +388,7 @@ def test_a_closure_from_the_panel_applies_to_the_next_route(
     segment = RoadSegment.objects.get(network=network, key="ab")
     client.post(
         reverse("routing:segment-status", args=["test-roads", "ab"]),
-        {"status": "closed", "since": "2020-11-20", "expected_version": segment.status_version},
+        _status_form(status="closed", since="2020-11-20", expected_version=segment.status_version),
     )
     after = _plan(mission_user, weight_t="8").content.decode()
     assert 'data-found="true"' in after

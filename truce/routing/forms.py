@@ -131,7 +131,12 @@ class RoadsFilterForm(forms.Form):
 
 
 class SegmentStatusForm(forms.Form):
-    """A new status of one segment (HTMX from the road status layer's popup)."""
+    """A new status of one segment (HTMX from the road status page's segment panel).
+
+    Prefixed, so its fields never share an id with the status page's own filter.
+    """
+
+    prefix = "segment"
 
     status = forms.ChoiceField(label=_("Status"), choices=SegmentState.choices)
     since = forms.DateField(label=_("Since"), widget=DATE_INPUT)
