@@ -78,6 +78,12 @@ def test_the_status_layer_opens_a_segments_history(demo_roads: Any, page: Any, s
     assert "Status history" in panel.inner_text()
     assert panel.locator("form").count() == 1  # the duty officer may change it
     shot(page, "routing-03-roads")
+    # A change posted from the panel (HTMX) comes back in the panel, with its history.
+    panel.get_by_label("Status").select_option("closed")
+    panel.get_by_label("Reason").fill("Landslide")
+    panel.get_by_role("button", name="Change the status").click()
+    page.locator("#segment-panel [role=status]").wait_for()
+    assert "Landslide" in page.locator("#segment-panel").inner_text()
 
 
 def test_a_hazard_across_the_corridor_is_drawn_and_listed_as_the_block(
