@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,25 @@ class Path:
     length_m: float = 0.0
     durations: list[float] = field(default_factory=list)
     lengths: list[float] = field(default_factory=list)
+    # Nodes either search reached: a mask that blocks no edge touching them
+    # cannot have changed the result.
+    explored: np.ndarray | None = None
+
+
+@dataclass
+class Prepared:
+    """A cost array laid out for the searches: CSR data of both directions with two
+    spare slots for the query's virtual node. Searches on it hold its lock."""
+
+    costs: np.ndarray
+    weights: np.ndarray
+    fwd_data: np.ndarray
+    fwd_indices: np.ndarray
+    fwd_indptr: np.ndarray
+    rev_data: np.ndarray
+    rev_indices: np.ndarray
+    rev_indptr: np.ndarray
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _line_coords(geometry: Any) -> list[list[float]]:
@@ -174,14 +194,15 @@ class RoadGraph:
         self.edge_seg = seg
         self.edge_dir = direction
         self.edge_frac = frac
-        self.indptr = np.zeros(n + 2, dtype=np.int64)  # one spare row: the query's origin
+        # int32 throughout (2^31 edges is far off), so scipy never converts a copy.
+        self.indptr = np.zeros(n + 2, dtype=np.int32)  # one spare row: the query's origin
         np.cumsum(np.bincount(tail, minlength=n), out=self.indptr[1 : n + 1])
         self.indptr[n + 1] = self.indptr[n]
         # The reverse graph (for the search back from the destination): the same
         # edges sorted by (head, tail); a query's reverse costs are weights[rev_order].
         self.rev_order = np.lexsort((tail, head))
         self.rev_head = tail[self.rev_order].astype(np.int32)
-        self.rev_indptr = np.zeros(n + 2, dtype=np.int64)
+        self.rev_indptr = np.zeros(n + 2, dtype=np.int32)
         np.cumsum(np.bincount(head, minlength=n), out=self.rev_indptr[1 : n + 1])
         self.rev_indptr[n + 1] = self.rev_indptr[n]
         self.seg_u = u
@@ -302,6 +323,7 @@ class RoadGraph:
         costs: np.ndarray,
         top_speed_mps: float | None = None,
         at_most_s: float | None = None,
+        prepared: Prepared | None = None,
     ) -> Path | None:
         """Fastest path between two snaps under per-segment costs (inf = blocked).
 
@@ -313,7 +335,8 @@ class RoadGraph:
         costs at most 2T. T starts from the crow-fly lower bound; when the
         searches meet too dearly, T becomes half that cost (which then
         suffices), and when they do not meet at all, T grows, then is lifted.
-        at_most_s: the cost of a path known to exist (one round then suffices).
+        at_most_s: the cost of a path known to exist (one round then suffices);
+        prepared: `prepare(costs)`, kept by a caller that queries one state often.
         """
         s0, t0 = origin.segment, origin.fraction
         s1, t1 = destination.segment, destination.fraction
@@ -323,7 +346,6 @@ class RoadGraph:
             direct = (abs(t1 - t0) * c0, [Piece(s0, t0, t1)])
         if not (math.isfinite(c0) and math.isfinite(c1)):
             return self._path(direct)
-        n = self.n_nodes
         # From the split point to either end of its segment (against a one-way
         # segment's direction only when the point is that end already).
         starts: list[tuple[int, float, Piece]] = [
@@ -334,9 +356,58 @@ class RoadGraph:
         ends: list[tuple[int, float, Piece]] = [(int(self.seg_u[s1]), t1 * c1, Piece(s1, 0.0, t1))]
         if not self.oneway[s1] or t1 == 1.0:
             ends.append((int(self.seg_v[s1]), (1 - t1) * c1, Piece(s1, 1.0, t1)))
+        ready = prepared if prepared is not None else self.prepare(costs)
+        with ready.lock:
+            return self._search(
+                ready, origin, destination, starts, ends, direct, top_speed_mps, at_most_s
+            )
+
+    def prepare(self, costs: np.ndarray) -> Prepared:
+        """Lay a cost array out for searches (done once per mask state by the caller)."""
         weights = costs[self.edge_seg] * self.edge_frac
-        forward = self._with_row(weights, self.edge_head, self.indptr, starts)
-        backward = self._with_row(weights[self.rev_order], self.rev_head, self.rev_indptr, ends)
+        spare = np.zeros(2)
+        spare_index = np.zeros(2, dtype=np.int32)
+        return Prepared(
+            costs=costs,
+            weights=weights,
+            fwd_data=np.concatenate([weights, spare]),
+            fwd_indices=np.concatenate([self.edge_head, spare_index]),
+            fwd_indptr=self.indptr.copy(),
+            rev_data=np.concatenate([weights[self.rev_order], spare]),
+            rev_indices=np.concatenate([self.rev_head, spare_index]),
+            rev_indptr=self.rev_indptr.copy(),
+        )
+
+    def _virtual(
+        self,
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        extra: list[tuple[int, float, Piece]],
+    ) -> csr_matrix:
+        """The CSR matrix with the query's virtual node as its last row (in the spare slots)."""
+        n, e = self.n_nodes, len(self.edge_seg)
+        for i, (node, cost, _) in enumerate(extra):
+            data[e + i] = max(cost, MIN_COST_S)
+            indices[e + i] = node
+        indptr[n + 1] = e + len(extra)
+        return csr_matrix((data, indices, indptr), shape=(n + 1, n + 1), copy=False)
+
+    def _search(
+        self,
+        ready: Prepared,
+        origin: Snap,
+        destination: Snap,
+        starts: list[tuple[int, float, Piece]],
+        ends: list[tuple[int, float, Piece]],
+        direct: tuple[float, list[Piece]] | None,
+        top_speed_mps: float | None,
+        at_most_s: float | None,
+    ) -> Path | None:
+        n = self.n_nodes
+        costs, weights = ready.costs, ready.weights
+        forward = self._virtual(ready.fwd_data, ready.fwd_indices, ready.fwd_indptr, starts)
+        backward = self._virtual(ready.rev_data, ready.rev_indices, ready.rev_indptr, ends)
         speed = top_speed_mps or self.top_speed_mps(costs)
         lower = _crow_m(origin.point, destination.point) / speed
         # Routes on one network take a fairly steady multiple of the lower bound:
@@ -359,7 +430,10 @@ class RoadGraph:
                 if lower > 0:
                     seen = best[0] / lower
                     self._ratio[round(speed, 3)] = 0.8 * ratio + 0.2 * seen
-                return self._path(self._assemble(best, pf, pb, starts, ends))
+                path = self._path(self._assemble(best, pf, pb, starts, ends))
+                if path is not None:
+                    path.explored = np.isfinite(df[:n]) | np.isfinite(db[:n])
+                return path
             if math.isinf(bound):
                 return None
             if best is not None:
@@ -367,21 +441,6 @@ class RoadGraph:
             else:
                 grow += 1
                 bound = bound * BIDI_GROW if grow < 3 else np.inf
-
-    def _with_row(
-        self,
-        weights: np.ndarray,
-        heads: np.ndarray,
-        indptr: np.ndarray,
-        extra: list[tuple[int, float, Piece]],
-    ) -> csr_matrix:
-        """The CSR matrix with the query's virtual node as its last row."""
-        n = self.n_nodes
-        data = np.concatenate([weights, [max(c, MIN_COST_S) for _, c, _ in extra]])
-        indices = np.concatenate([heads, np.array([node for node, _, _ in extra], np.int32)])
-        rows = indptr.copy()
-        rows[n + 1] = rows[n] + len(extra)
-        return csr_matrix((data, indices, rows), shape=(n + 1, n + 1))
 
     def _meeting(
         self,
@@ -403,7 +462,13 @@ class RoadGraph:
         if math.isfinite(both[node]):
             found.append((float(both[node]), "node", node))
         reach_f, reach_b = np.isfinite(df[:n]), np.isfinite(db[:n])
-        edges = np.flatnonzero(reach_f[self.edge_tail] & reach_b[self.edge_head])
+        # The edges out of nodes the forward search reached, by their CSR rows.
+        tails = np.flatnonzero(reach_f)
+        first = self.indptr[tails].astype(np.int64)
+        counts = self.indptr[tails + 1] - first
+        shift = np.repeat(first - (np.cumsum(counts) - counts), counts)
+        edges = np.arange(int(counts.sum()), dtype=np.int64) + shift
+        edges = edges[reach_b[self.edge_head[edges]]]
         if len(edges):
             total = df[self.edge_tail[edges]] + weights[edges] + db[self.edge_head[edges]]
             k = int(np.argmin(total))

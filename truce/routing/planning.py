@@ -37,7 +37,7 @@ from truce.mineaction.selectors import (
     open_hazards_for_routing,
 )
 from truce.routing import selectors
-from truce.routing.engine import Path, RoadGraph, Snap
+from truce.routing.engine import Path, Prepared, RoadGraph, Snap
 from truce.routing.models import RoadNetwork, RoadSegment, SegmentState, SegmentStatus
 from truce.routing.profiles import get_profile, vehicle_weight
 
@@ -108,10 +108,11 @@ class LoadedNetwork:
             .values_list(*SEGMENT_COLUMNS)
         )
         self.graph = graph_from_rows(rows)
+        self.row_ids = np.array([r[0] for r in rows], dtype=np.int64)
         # Statuses as small codes: comparing a million of them is then a vector op.
         self.status = np.array([STATUS_CODES[r[11]] for r in rows], dtype=np.int8)
         self.status_seen = self._newest_status()
-        self.masks: dict[tuple[Any, ...], tuple[_Masks, np.ndarray]] = {}
+        self.masks: dict[tuple[Any, ...], MaskState] = {}
         self.lock = threading.Lock()
 
     def _newest_status(self) -> int:
@@ -254,7 +255,7 @@ def _masks(
     verified_only: bool,
     buffer_m: float,
 ) -> _Masks:
-    return masked_costs(loaded, profile, weight, verified_only, buffer_m)[0]
+    return masked_costs(loaded, profile, weight, verified_only, buffer_m).masks
 
 
 def masked_costs(
@@ -263,7 +264,7 @@ def masked_costs(
     weight: float | None,
     verified_only: bool,
     buffer_m: float,
-) -> tuple[_Masks, np.ndarray]:
+) -> MaskState:
     """This query's masks and segment costs (inf where blocked), cached per state.
 
     The key holds the hazards' and the statuses' state keys, so a write of
@@ -293,10 +294,31 @@ def masked_costs(
     )
     costs = graph.segment_costs(profile).copy()
     costs[masks.blocked] = np.inf
+    state = MaskState(masks, costs, graph.prepare(costs), graph.segment_costs(profile))
     if len(loaded.masks) >= 4:
         loaded.masks.clear()
-    loaded.masks[cache_key] = (masks, costs)
-    return masks, costs
+    loaded.masks[cache_key] = state
+    return state
+
+
+@dataclass
+class MaskState:
+    """One mask state's masks, costs and search layout; the same without hazards, lazily."""
+
+    masks: _Masks
+    costs: np.ndarray
+    prepared: Prepared
+    base: np.ndarray
+    without_hazards: Prepared | None = None
+
+    def hazard_free(self, graph: RoadGraph) -> Prepared:
+        """Costs as masked except for hazards: the route the hazards made it leave."""
+        if self.without_hazards is None:
+            m = self.masks
+            costs = self.base.copy()
+            costs[m.closed | m.unverified | m.road_class | m.weight] = np.inf
+            self.without_hazards = graph.prepare(costs)
+        return self.without_hazards
 
 
 def _check_buffer(value: float | None) -> float:
@@ -336,7 +358,8 @@ def plan_route(
     end = resolve_place(user, destination, "to")
     loaded = loaded_network(net)
     graph = loaded.graph
-    masks, costs = masked_costs(loaded, vehicle, weight, bool(verified_only), buffer)
+    state = masked_costs(loaded, vehicle, weight, bool(verified_only), buffer)
+    masks, costs = state.masks, state.costs
     blocked = ~np.isfinite(costs)
     base = graph.segment_costs(vehicle)
     limit = snap_max_m()
@@ -366,17 +389,28 @@ def plan_route(
     path: Path | None = None
     top = graph.profile_top_speed(vehicle)
     if snaps[0] is not None and snaps[1] is not None:
-        path = graph.shortest_path(snaps[0], snaps[1], costs, top)
-    explain_costs = graph.segment_costs(vehicle, explain=True)
+        path = graph.shortest_path(snaps[0], snaps[1], costs, top, prepared=state.prepared)
     explain: Path | None = None
-    if path is None or masks.hazard.any():
-        # Without masks the route can only be as fast or faster than the safe one.
+    if path is None:
+        # What blocks the route there would be without any mask.
+        explain_costs = graph.segment_costs(vehicle, explain=True)
         explain = graph.shortest_path(
             any_snaps[0],  # type: ignore[arg-type]
             any_snaps[1],  # type: ignore[arg-type]
             explain_costs,
-            graph.top_speed_mps(explain_costs) if path is None else top,
-            at_most_s=path.duration_s if path is not None else None,
+            graph.top_speed_mps(explain_costs),
+        )
+    elif path.explored is not None and _hazards_touch(graph, masks, path.explored):
+        # The hazards the route left its way for: the route without hazard masks
+        # (no faster search: it costs at most the safe route). Hazards that block
+        # no edge either search reached cannot have changed the route.
+        explain = graph.shortest_path(
+            snaps[0],  # type: ignore[arg-type]
+            snaps[1],  # type: ignore[arg-type]
+            state.hazard_free(graph).costs,
+            top,
+            at_most_s=path.duration_s,
+            prepared=state.hazard_free(graph),
         )
     if path is None:
         if explain is None:
@@ -391,7 +425,7 @@ def plan_route(
     plan.length_m = round(path.length_m, 1)
     plan.duration_s = round(path.duration_s, 1)
     plan.geometry = graph.geometry(path)
-    plan.segments = _segments(user, net, graph, path, base)
+    plan.segments = _segments(user, net, loaded, path, base)
     if explain is not None:
         on_route = {p.segment for p in path.pieces}
         plan.avoided = [
@@ -404,13 +438,21 @@ def plan_route(
     return plan
 
 
-def _rows_by_key(net: RoadNetwork, keys: list[str]) -> dict[str, RoadSegment]:
-    """The segment rows of a route, in chunks (SQLite caps the parameters of a query)."""
-    unique = sorted(set(keys))
+def _hazards_touch(graph: RoadGraph, masks: _Masks, explored: np.ndarray) -> bool:
+    if not masks.hazard.any():
+        return False
+    blocked = np.flatnonzero(masks.hazard)
+    return bool((explored[graph.seg_u[blocked]] | explored[graph.seg_v[blocked]]).any())
+
+
+def _rows_of(loaded: LoadedNetwork, indices: list[int]) -> dict[str, RoadSegment]:
+    """The segment rows of a route by primary key (in chunks: SQLite caps a query's
+    parameters), without their geometry, which the route already has."""
+    ids = sorted({int(loaded.row_ids[i]) for i in indices})
     rows: dict[str, RoadSegment] = {}
-    for i in range(0, len(unique), 900):
-        chunk = unique[i : i + 900]
-        rows.update((s.key, s) for s in RoadSegment.objects.filter(network=net, key__in=chunk))
+    for k in range(0, len(ids), 900):
+        chunk = RoadSegment.objects.filter(pk__in=ids[k : k + 900]).defer("geometry")
+        rows.update((s.key, s) for s in chunk)
     return rows
 
 
@@ -421,10 +463,10 @@ def _set_snaps(plan: RoutePlan, snaps: list[Snap]) -> None:
 
 
 def _segments(
-    user: User | None, net: RoadNetwork, graph: RoadGraph, path: Path, costs: np.ndarray
+    user: User | None, net: RoadNetwork, loaded: LoadedNetwork, path: Path, costs: np.ndarray
 ) -> list[dict[str, Any]]:
-    keys = [graph.keys[p.segment] for p in path.pieces]
-    rows = _rows_by_key(net, keys)
+    keys = [loaded.graph.keys[p.segment] for p in path.pieces]
+    rows = _rows_of(loaded, [p.segment for p in path.pieces])
     seen = selectors.statuses_seen_by(user, rows.values())
     corridors = selectors.corridor_of_segments(user, net)
     out = []
@@ -451,6 +493,8 @@ def _segments(
 def _hazards_on(user: User | None, masks: _Masks, path: Path) -> list[dict[str, Any]]:
     """The hazards blocking segments of a path, as the reader may see them."""
     on_path = np.array(sorted({p.segment for p in path.pieces}), dtype=np.int64)
+    if not masks.hazard[on_path].any():
+        return []
     hits = {
         hid: set(np.intersect1d(rows, on_path).tolist())
         for hid, rows in masks.by_hazard.items()
@@ -494,7 +538,7 @@ def _blockers(
         if p.segment not in order:
             order.append(p.segment)
     keys = [graph.keys[i] for i in order]
-    rows = _rows_by_key(net, keys)
+    rows = _rows_of(loaded, order)
     seen = selectors.statuses_seen_by(user, rows.values())
     out: list[dict[str, Any]] = []
     for b in _hazards_on(user, masks, path):
