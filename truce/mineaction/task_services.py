@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import shapely.errors
 from django.db import transaction
 from django.db.models import Sum
 
@@ -225,8 +226,10 @@ def _check_activity(fields: Mapping[str, Any], current: Activity | None) -> dict
             checked["admin_area"] = (
                 place.admin_area if place is not None else hazard.admin_area if hazard else None
             )
-        if checked.get("settlement") is None and checked.get("admin_area") is None:
-            raise InvalidInput("say where: a hazard area, a settlement or an area", field="settlement")
+        if hazard is None and not checked.get("settlement") and not checked.get("admin_area"):
+            raise InvalidInput(
+                "say where: a hazard area, a settlement or an area", field="settlement"
+            )
     if "start_date" in checked or current is None:
         checked["start_date"] = _date(checked.get("start_date"), "start_date")
     if "end_date" in checked:
@@ -383,6 +386,9 @@ def _line_length(geometry: Any) -> float:
         shape = geo.parse_geometry(geometry, allowed=geo.LINE_TYPES)
     except geo.GeometryError as exc:
         raise InvalidInput(str(exc), field="geometry") from exc
+    except shapely.errors.GEOSException as exc:
+        # A line of one position gets past geo.parse_geometry's checks into GEOS.
+        raise InvalidInput(f"malformed line: {exc}", field="geometry") from exc
     return geo.geodesic_length_m(shape)
 
 
