@@ -171,6 +171,9 @@ def ma(places: Places, org: Organisation) -> MineAction:
 @pytest.fixture
 def analyst(parties: dict[str, Party]) -> User:
     return core_services.user_create(
-        actor=None, username="analyst", party=parties["mission"], roles=["analyst"],
+        actor=None,
+        username="analyst",
+        party=parties["mission"],
+        roles=["analyst"],
         password=PASSWORD,
     )

@@ -51,9 +51,13 @@ def test_hidden_records_are_404_everywhere(ma: MineAction, side_a_user: User) ->
         f"/mineaction/road-checks/{ma.side_b_road.public_id}",
     ):
         assert api.get(path).status_code == 404, path
-    assert api.patch(
-        f"/mineaction/hazards/{ma.side_b_hazard.public_id}", {"expected_version": 1, "name": "x"}
-    ).status_code == 404
+    assert (
+        api.patch(
+            f"/mineaction/hazards/{ma.side_b_hazard.public_id}",
+            {"expected_version": 1, "name": "x"},
+        ).status_code
+        == 404
+    )
     assert ids(api.get("/mineaction/activities/").json()) == {str(ma.public_task.public_id)}
     assert ids(api.get("/mineaction/road-checks/").json()) == {str(ma.public_road.public_id)}
     roads = api.get("/mineaction/road-checks.geojson").json()["features"]
@@ -68,8 +72,12 @@ def test_hazard_detail_has_its_activities_and_history(ma: MineAction, analyst: U
     assert [h["version"] for h in hazard["history"]] == [1]
     closed = api.post(
         f"/mineaction/hazards/{ma.public_hazard.public_id}/status",
-        {"expected_version": 1, "status": "closed", "since": "2020-11-21",
-         "released_by": str(ma.public_result.public_id)},
+        {
+            "expected_version": 1,
+            "status": "closed",
+            "since": "2020-11-21",
+            "released_by": str(ma.public_result.public_id),
+        },
     )
     assert closed.status_code == 200, closed.json()
     assert closed.json()["released_by"] == str(ma.public_result.public_id)
@@ -85,15 +93,21 @@ def test_hazard_detail_has_its_activities_and_history(ma: MineAction, analyst: U
 def test_create_a_hazard_and_refuse_a_self_intersecting_one(ma: MineAction, analyst: User) -> None:
     api = Api(analyst)
     body = {
-        "reference": "HA-API", "name": "By API", "kind": "suspected", "reported_on": "2020-11-20",
-        "geometry": square(46.7, 39.7), "visibility": ["public"],
+        "reference": "HA-API",
+        "name": "By API",
+        "kind": "suspected",
+        "reported_on": "2020-11-20",
+        "geometry": square(46.7, 39.7),
+        "visibility": ["public"],
     }
     created = api.post("/mineaction/hazards/", body)
     assert created.status_code == 201, created.json()
     assert created.json()["area_m2"] > 0
     before = LedgerEntry.objects.count()
-    bowtie = {"type": "Polygon", "coordinates": [[[46, 39], [46.1, 39.1], [46.1, 39], [46, 39.1],
-                                                  [46, 39]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[46, 39], [46.1, 39.1], [46.1, 39], [46, 39.1], [46, 39]]],
+    }
     refused = api.post("/mineaction/hazards/", {**body, "reference": "HA-BAD", "geometry": bowtie})
     assert refused.status_code == 422 and error_of(refused)["field"] == "geometry"
     assert LedgerEntry.objects.count() == before
@@ -104,19 +118,36 @@ def test_an_activity_with_results_and_devices_in_one_request(
 ) -> None:
     api = Api(analyst)
     body = {
-        "reference": "T-API", "kind": "clearance", "organisation": "eng", "hazard": "HA-PUB",
-        "start_date": "2020-11-20", "visibility": ["public"],
+        "reference": "T-API",
+        "kind": "clearance",
+        "organisation": "eng",
+        "hazard": "HA-PUB",
+        "start_date": "2020-11-20",
+        "visibility": ["public"],
         "results": [{"reported_on": "2020-11-21", "cleared_m2": 1000}],
-        "devices": [{"reported_on": "2020-11-21", "category": "at_mine", "device_type": "TM-62M",
-                     "found": 3, "destroyed": 3}],
+        "devices": [
+            {
+                "reported_on": "2020-11-21",
+                "category": "at_mine",
+                "device_type": "TM-62M",
+                "found": 3,
+                "destroyed": 3,
+            }
+        ],
     }
     created = api.post("/mineaction/activities/", body)
     assert created.status_code == 201, created.json()
     detail = created.json()
     assert [r["cleared_m2"] for r in detail["results"]] == [1000]
     assert [d["device_type"] for d in detail["devices"]] == ["TM-62M"]
-    bad = api.post("/mineaction/activities/", {**body, "reference": "T-BAD", "results": [
-        {"reported_on": "2020-11-21", "cleared_m2": -4}]})
+    bad = api.post(
+        "/mineaction/activities/",
+        {
+            **body,
+            "reference": "T-BAD",
+            "results": [{"reported_on": "2020-11-21", "cleared_m2": -4}],
+        },
+    )
     assert bad.status_code == 422 and error_of(bad)["field"] == "cleared_m2"
     assert api.get("/mineaction/activities/", hazard=str(ma.public_hazard.public_id)).json()
     # Another party may read it (public) but not write.
@@ -129,19 +160,38 @@ def test_an_activity_with_results_and_devices_in_one_request(
 
 def test_road_and_building_checks_by_api(ma: MineAction, places: Places, analyst: User) -> None:
     api = Api(analyst)
-    road = api.post("/mineaction/road-checks/", {
-        "reference": "RC-API", "name": "Road", "organisation": "eng", "checked_on": "2020-11-20",
-        "result": "clear", "geometry": line(46.2, 39.3), "stated_km": 9.0,
-    })
+    road = api.post(
+        "/mineaction/road-checks/",
+        {
+            "reference": "RC-API",
+            "name": "Road",
+            "organisation": "eng",
+            "checked_on": "2020-11-20",
+            "result": "clear",
+            "geometry": line(46.2, 39.3),
+            "stated_km": 9.0,
+        },
+    )
     assert road.status_code == 201 and road.json()["km"] == 9.0
-    building = api.post("/mineaction/building-checks/", {
-        "organisation": "eng", "settlement": places.public_settlement.pcode,
-        "checked_on": "2020-11-20", "buildings": 12,
-    })
+    building = api.post(
+        "/mineaction/building-checks/",
+        {
+            "organisation": "eng",
+            "settlement": places.public_settlement.pcode,
+            "checked_on": "2020-11-20",
+            "buildings": 12,
+        },
+    )
     assert building.status_code == 201, building.json()
-    bad = api.post("/mineaction/building-checks/", {
-        "organisation": "eng", "settlement": "NOPE", "checked_on": "2020-11-20", "buildings": 1,
-    })
+    bad = api.post(
+        "/mineaction/building-checks/",
+        {
+            "organisation": "eng",
+            "settlement": "NOPE",
+            "checked_on": "2020-11-20",
+            "buildings": 1,
+        },
+    )
     assert error_of(bad)["field"] == "settlement"
 
 
@@ -150,8 +200,12 @@ def test_accidents_are_the_missions_only(
 ) -> None:
     accident = task_services.accident_record(
         actor=None,
-        fields={"occurred_on": DAY, "settlement": places.public_settlement.pcode,
-                "device_category": "uxo", "injured_boys": 2},
+        fields={
+            "occurred_on": DAY,
+            "settlement": places.public_settlement.pcode,
+            "device_category": "uxo",
+            "injured_boys": 2,
+        },
     )
     mission = Api(analyst).get("/mineaction/accidents/").json()["items"]
     assert [a["injured_boys"] for a in mission] == [2]
@@ -173,9 +227,9 @@ def test_totals_by_period_and_area(
     assert side_a["hazards"]["open"]["count"] == 1
     early = Api(admin_user).get("/mineaction/totals", **{"from": "2020-11-21"}).json()
     assert early["cleared_ha"] == 0 and early["road_km"] == 0
-    placed = Api(admin_user).get(
-        "/mineaction/totals", settlement=places.public_settlement.pcode
-    ).json()
+    placed = (
+        Api(admin_user).get("/mineaction/totals", settlement=places.public_settlement.pcode).json()
+    )
     assert placed["cleared_ha"] == 5.0
     bad = Api(admin_user).get("/mineaction/totals", **{"from": "2020-12-01", "to": "2020-11-01"})
     assert error_of(bad)["field"] == "to"

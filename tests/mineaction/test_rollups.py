@@ -64,8 +64,12 @@ def test_a_hidden_place_filters_to_nothing(
 
 def test_hazard_status_on_a_day_comes_from_its_versions(ma: MineAction, admin_user: User) -> None:
     services.hazard_area_change_status(
-        actor=None, hazard=ma.public_hazard, expected_version=1, status="closed",
-        since=dt.date(2020, 11, 25), released_by=ma.public_result,
+        actor=None,
+        hazard=ma.public_hazard,
+        expected_version=1,
+        status="closed",
+        since=dt.date(2020, 11, 25),
+        released_by=ma.public_result,
     )
     states = dict(
         (h.reference, s) for h, s in rollups.hazard_states_on(admin_user, dt.date(2020, 11, 24))
@@ -87,8 +91,7 @@ def test_randomised_totals_equal_sums_over_visible_rows(
 ) -> None:
     rng = random.Random(5)
     areas = [
-        hazard(f"HA-R{i}", 46.0 + 0.02 * i, rng.sample(SCOPES, rng.randint(1, 3)))
-        for i in range(6)
+        hazard(f"HA-R{i}", 46.0 + 0.02 * i, rng.sample(SCOPES, rng.randint(1, 3))) for i in range(6)
     ]
     for i in range(25):
         on = rng.choice(areas)
@@ -162,7 +165,8 @@ def test_figures_list_their_records(ma: MineAction, side_a_user: User) -> None:
 
 def test_cumulative_series_grows(ma: MineAction, admin_user: User) -> None:
     task_services.land_release_record(
-        actor=None, activity=ma.public_task,
+        actor=None,
+        activity=ma.public_task,
         fields={"reported_on": DAY + dt.timedelta(days=3), "cleared_m2": 10_000},
     )
     series = rollups.cumulative_series(admin_user, rollups.Where())

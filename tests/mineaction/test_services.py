@@ -320,9 +320,7 @@ def test_a_bad_building_check_is_refused_naming_the_field(
     )
 
 
-def test_an_accident_counts_victims_and_stays_with_the_mission(
-    ma: MineAction, places: Any
-) -> None:
+def test_an_accident_counts_victims_and_stays_with_the_mission(ma: MineAction, places: Any) -> None:
     accident = task_services.accident_record(
         actor=None,
         fields={
@@ -338,24 +336,36 @@ def test_an_accident_counts_victims_and_stays_with_the_mission(
     _nothing_written(
         lambda: task_services.accident_record(
             actor=None,
-            fields={"occurred_on": DAY, "settlement": places.public_settlement.pcode,
-                    "device_category": "ap_mine", "injured_women": -1},
+            fields={
+                "occurred_on": DAY,
+                "settlement": places.public_settlement.pcode,
+                "device_category": "ap_mine",
+                "injured_women": -1,
+            },
         ),
         "injured_women",
     )
     _nothing_written(
         lambda: task_services.accident_record(
-            actor=None, fields={"occurred_on": DAY, "device_category": "rock",
-                                "settlement": places.public_settlement.pcode},
+            actor=None,
+            fields={
+                "occurred_on": DAY,
+                "device_category": "rock",
+                "settlement": places.public_settlement.pcode,
+            },
         ),
         "device_category",
     )
     # No names: the record has no field for one.
     _nothing_written(
         lambda: task_services.accident_record(
-            actor=None, fields={"occurred_on": DAY, "device_category": "uxo",
-                                "settlement": places.public_settlement.pcode,
-                                "victim_name": "X"},
+            actor=None,
+            fields={
+                "occurred_on": DAY,
+                "device_category": "uxo",
+                "settlement": places.public_settlement.pcode,
+                "victim_name": "X",
+            },
         ),
         "victim_name",
     )
@@ -363,10 +373,22 @@ def test_an_accident_counts_victims_and_stays_with_the_mission(
 
 def test_a_batch_writes_all_or_nothing(ma: MineAction) -> None:
     rows = [
-        {"reference": "RC-1", "name": "a", "organisation": "eng", "checked_on": DAY,
-         "result": "clear", "geometry": line(46.0, 39.0)},
-        {"reference": "RC-2", "name": "b", "organisation": "eng", "checked_on": DAY,
-         "result": "clear", "geometry": BOWTIE},
+        {
+            "reference": "RC-1",
+            "name": "a",
+            "organisation": "eng",
+            "checked_on": DAY,
+            "result": "clear",
+            "geometry": line(46.0, 39.0),
+        },
+        {
+            "reference": "RC-2",
+            "name": "b",
+            "organisation": "eng",
+            "checked_on": DAY,
+            "result": "clear",
+            "geometry": BOWTIE,
+        },
     ]
     before = (RoadCheck.objects.count(), LedgerEntry.objects.count())
     with pytest.raises(InvalidInput) as caught:
@@ -380,14 +402,21 @@ def test_an_activity_with_a_bad_result_writes_nothing(ma: MineAction) -> None:
     with pytest.raises(InvalidInput) as caught:
         task_services.activity_record(
             actor=None,
-            fields={"reference": "T-X", "kind": "clearance", "organisation": "eng",
-                    "hazard": "HA-PUB", "start_date": DAY},
+            fields={
+                "reference": "T-X",
+                "kind": "clearance",
+                "organisation": "eng",
+                "hazard": "HA-PUB",
+                "start_date": DAY,
+            },
             results=[{"reported_on": DAY, "cleared_m2": 10}],
             devices=[{"reported_on": DAY, "category": "bogus"}],
         )
     assert caught.value.field == "category"
     assert (
-        Activity.objects.count(), LandRelease.objects.count(), DeviceCount.objects.count()
+        Activity.objects.count(),
+        LandRelease.objects.count(),
+        DeviceCount.objects.count(),
     ) == counts
 
 

@@ -43,36 +43,47 @@ def test_lists_and_pages_hide_what_a_party_may_not_see(ma: MineAction, side_a_us
     assert "T-PUB" in tasks and "T-B" not in tasks
     hidden = reverse("mineaction:hazard", args=[ma.side_b_hazard.public_id])
     assert client.get(hidden).status_code == 404
-    assert client.get(reverse("mineaction:activity", args=[ma.side_b_task.public_id])).status_code == 404
+    assert (
+        client.get(reverse("mineaction:activity", args=[ma.side_b_task.public_id])).status_code
+        == 404
+    )
     totals = client.get(reverse("mineaction:totals"), {"format": "csv"})
     rows = _csv(totals)
     assert "land_cleared,5.0,ha" in rows and "items_destroyed,30,items" in rows
 
 
-def test_a_hazard_page_shows_activities_results_and_history(
-    ma: MineAction, analyst: User
-) -> None:
-    html = _client(analyst).get(
-        reverse("mineaction:hazard", args=[ma.public_hazard.public_id])
-    ).content.decode()
+def test_a_hazard_page_shows_activities_results_and_history(ma: MineAction, analyst: User) -> None:
+    html = (
+        _client(analyst)
+        .get(reverse("mineaction:hazard", args=[ma.public_hazard.public_id]))
+        .content.decode()
+    )
     assert "T-PUB" in html and "50000" in html and "Version 1" in html
     assert "Change the status" in html
 
 
-def test_recording_a_hazard_from_pasted_geojson(ma: MineAction, places: Places, analyst: User) -> None:
+def test_recording_a_hazard_from_pasted_geojson(
+    ma: MineAction, places: Places, analyst: User
+) -> None:
     client = _client(analyst)
     form = {
-        "reference": "HA-FORM", "name": "From the form", "kind": "suspected",
-        "contamination": "uxo", "settlement": places.public_settlement.pcode,
-        "reported_on": "2020-11-20", "geometry": json.dumps(square(46.8, 39.8)),
+        "reference": "HA-FORM",
+        "name": "From the form",
+        "kind": "suspected",
+        "contamination": "uxo",
+        "settlement": places.public_settlement.pcode,
+        "reported_on": "2020-11-20",
+        "geometry": json.dumps(square(46.8, 39.8)),
         "share_with": ["public"],
     }
     response = client.post(reverse("mineaction:hazard-new"), form)
     assert response.status_code == 302
     assert HazardArea.objects.get(reference="HA-FORM").settlement == places.public_settlement
     before = LedgerEntry.objects.count()
-    bowtie = {"type": "Polygon", "coordinates": [[[46, 39], [46.1, 39.1], [46.1, 39], [46, 39.1],
-                                                  [46, 39]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[46, 39], [46.1, 39.1], [46.1, 39], [46, 39.1], [46, 39]]],
+    }
     refused = client.post(
         reverse("mineaction:hazard-new"),
         {**form, "reference": "HA-BOW", "geometry": json.dumps(bowtie)},
@@ -92,8 +103,12 @@ def test_changing_a_status_and_recording_a_result(ma: MineAction, analyst: User)
     result = LandRelease.objects.get(activity=ma.public_task, reported_on="2020-11-22")
     response = client.post(
         reverse("mineaction:hazard-status", args=[ma.public_hazard.public_id]),
-        {"version": "1", "status": "closed", "since": "2020-11-22",
-         "released_by": str(result.public_id)},
+        {
+            "version": "1",
+            "status": "closed",
+            "since": "2020-11-22",
+            "released_by": str(result.public_id),
+        },
     )
     assert response.status_code == 302
     ma.public_hazard.refresh_from_db()

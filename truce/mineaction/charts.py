@@ -54,7 +54,7 @@ def cumulative_chart(points: list[SeriesPoint]) -> Chart:
 
     def path(values: list[float], top: float) -> str:
         parts = [f"M{LEFT:.1f},{TOP + inner_h:.1f}"]
-        previous_y = TOP + inner_h
+        previous_y: float = TOP + inner_h
         for point, value in zip(points, values, strict=True):
             px = x((point.day - first).days)
             py = TOP + inner_h - inner_h * value / top
@@ -64,13 +64,10 @@ def cumulative_chart(points: list[SeriesPoint]) -> Chart:
         return "".join(parts)
 
     ticks = []
-    for index in range(0, 5):
-        offset = round(span * index / 4)
+    for offset in sorted({round(span * index / 4) for index in range(5)}):
         day = first.fromordinal(first.toordinal() + offset)
         ticks.append((x(offset), day.strftime("%d.%m.%y")))
-    left_ticks = [
-        (TOP + inner_h - inner_h * f, f"{max_ha * f:g}") for f in (0.0, 0.5, 1.0)
-    ]
+    left_ticks = [(TOP + inner_h - inner_h * f, f"{max_ha * f:g}") for f in (0.0, 0.5, 1.0)]
     right_ticks = [
         (TOP + inner_h - inner_h * f, f"{int(max_items * f):,}") for f in (0.0, 0.5, 1.0)
     ]

@@ -93,7 +93,9 @@ class HazardForm(forms.Form):
         try:
             return json.loads(text)
         except ValueError:
-            raise forms.ValidationError(_("This is not GeoJSON (JSON could not be read).")) from None
+            raise forms.ValidationError(
+                _("This is not GeoJSON (JSON could not be read).")
+            ) from None
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -81,9 +81,7 @@ class Totals:
 
 def _road_km() -> Any:
     # The operator's stated km when given (it follows the real road), else the drawn line's.
-    return Sum(
-        Coalesce(F("stated_km"), F("length_m") / Value(1000.0), output_field=FloatField())
-    )
+    return Sum(Coalesce(F("stated_km"), F("length_m") / Value(1000.0), output_field=FloatField()))
 
 
 def mine_action_totals(user: User | None, where: Where) -> Totals:
@@ -196,8 +194,8 @@ def cumulative_series(user: User | None, where: Where) -> list[SeriesPoint]:
     for row in results.values("reported_on").annotate(x=Sum("cleared_m2")).order_by():
         cleared[row["reported_on"]] += float(row["x"] or 0)
     devices = selectors.devices_visible_to(user, **where.period(), **where.places())
-    for row in devices.values("reported_on").annotate(n=Sum("destroyed")).order_by():
-        destroyed[row["reported_on"]] += int(row["n"] or 0)
+    for day, n in devices.values_list("reported_on").annotate(n=Sum("destroyed")).order_by():
+        destroyed[day] += int(n or 0)
     points: list[SeriesPoint] = []
     ha = 0.0
     items = 0

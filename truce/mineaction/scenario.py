@@ -443,9 +443,7 @@ for _section_type in (
         write_change,
         "Closures and hand-overs of hazard areas, with the release behind each (YAML)",
     ),
-    SectionType(
-        "mineaction.road_checks", parse_roads, write_road, "Roads checked (GeoJSON lines)"
-    ),
+    SectionType("mineaction.road_checks", parse_roads, write_road, "Roads checked (GeoJSON lines)"),
     SectionType(
         "mineaction.building_checks",
         parse_buildings,

@@ -69,9 +69,7 @@ def hazard_areas_visible_to(
     )
     if status:
         qs = qs.filter(status=status)
-    return qs.filter(
-        _bbox_q(bbox), _area_q(user, admin_area=admin_area, settlement=settlement)
-    )
+    return qs.filter(_bbox_q(bbox), _area_q(user, admin_area=admin_area, settlement=settlement))
 
 
 def activities_visible_to(
@@ -181,9 +179,9 @@ def building_checks_visible_to(
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[BuildingCheck]:
     """Building checks the user may see; the box matches the check's point or its settlement."""
-    qs = visible(
-        BuildingCheck.objects.select_related("organisation", "settlement"), user
-    ).filter(settlement__in=visible(Settlement.objects.all(), user))
+    qs = visible(BuildingCheck.objects.select_related("organisation", "settlement"), user).filter(
+        settlement__in=visible(Settlement.objects.all(), user)
+    )
     if admin_area:
         qs = qs.filter(_area_q(user, admin_area=admin_area, settlement=None, prefix="settlement__"))
     if settlement:

@@ -43,8 +43,9 @@ def hazard_out(
 ) -> dict[str, Any]:
     released = released or {}
     release_id = None
-    if hazard.released_by_id is not None and can_see(hazard.released_by, user):
-        release_id = str(hazard.released_by.public_id)
+    release = hazard.released_by
+    if release is not None and can_see(release, user):
+        release_id = str(release.public_id)
     return {
         **_common(hazard, user),
         "reference": hazard.reference,
@@ -108,7 +109,9 @@ def activity_out(
         "organisation": activity.organisation.code,
         "organisation_name": str(activity.organisation),
         "hazard": str(hazard.public_id) if hazard is not None and can_see(hazard, user) else None,
-        "hazard_reference": hazard.reference if hazard is not None and can_see(hazard, user) else None,
+        "hazard_reference": hazard.reference
+        if hazard is not None and can_see(hazard, user)
+        else None,
         "settlement": _pcode(activity.settlement, user),
         "admin_area": _pcode(activity.admin_area, user),
         "start_date": activity.start_date,
@@ -148,7 +151,9 @@ def building_out(check: BuildingCheck, user: User | None) -> dict[str, Any]:
         "organisation": check.organisation.code,
         "activity": check.activity.reference if check.activity_id and check.activity else None,
         "settlement": _pcode(check.settlement, user),
-        "settlement_name": check.settlement.display_name if can_see(check.settlement, user) else None,
+        "settlement_name": check.settlement.display_name
+        if can_see(check.settlement, user)
+        else None,
         "checked_on": check.checked_on,
         "buildings": check.buildings,
         "result": check.result,

@@ -260,7 +260,9 @@ def hazard_area_change_status(
             try:
                 key = uuid.UUID(str(released_by))
             except ValueError:
-                raise InvalidInput("released_by is a land release's id", field="released_by")
+                raise InvalidInput(
+                    "released_by is a land release's id", field="released_by"
+                ) from None
             result = LandRelease.objects.filter(public_id=key, is_deleted=False).first()
         if result is None or result.activity.hazard_id != hazard.pk:
             raise InvalidInput(

@@ -210,7 +210,7 @@ def _check_activity(fields: Mapping[str, Any], current: Activity | None) -> dict
     kind = checked.get("kind", current.kind if current else None)
     if "hazard" in checked or current is None:
         checked["hazard"] = _hazard(checked.get("hazard"), required=False)
-    hazard = checked["hazard"] if "hazard" in checked else current.hazard if current else None
+    hazard = checked.get("hazard", current.hazard if current else None)
     if hazard is None and kind != ActivityKind.EOD_SPOT_TASK:
         raise InvalidInput("only an EOD spot task may have no hazard area", field="hazard")
     if "settlement" in checked:
@@ -260,7 +260,9 @@ def activity_record(
     if not str(checked.get("reference") or "").strip():
         raise InvalidInput("an activity needs its reference", field="reference")
     if Activity.objects.filter(reference=checked["reference"]).exists():
-        raise InvalidInput(f"an activity {checked['reference']!r} exists already", field="reference")
+        raise InvalidInput(
+            f"an activity {checked['reference']!r} exists already", field="reference"
+        )
     activity = record_create(actor=actor, model=Activity, fields=checked, visibility=visibility)
     for result in results:
         land_release_record(actor=actor, activity=activity, fields=result, visibility=visibility)
@@ -330,7 +332,9 @@ def land_release_record(
         raise InvalidInput("a land release result releases some land", field="cleared_m2")
     hazard = task.hazard
     if hazard is None:
-        raise InvalidInput("land is released from a hazard area: the activity has none", field="activity")
+        raise InvalidInput(
+            "land is released from a hazard area: the activity has none", field="activity"
+        )
     # Lock the hazard row so two reports on one hazard cannot both pass the check.
     hazard = type(hazard).objects.select_for_update().get(pk=hazard.pk)
     limit = hazard.area_m2 * (1 + RELEASE_TOLERANCE)
@@ -406,7 +410,9 @@ def road_check_record(
     if not str(checked.get("reference") or "").strip():
         raise InvalidInput("a road check needs its reference", field="reference")
     if RoadCheck.objects.filter(reference=checked["reference"]).exists():
-        raise InvalidInput(f"a road check {checked['reference']!r} exists already", field="reference")
+        raise InvalidInput(
+            f"a road check {checked['reference']!r} exists already", field="reference"
+        )
     if not checked.get("geometry"):
         raise InvalidInput("a road check needs its line", field="geometry")
     checked["length_m"] = _line_length(checked["geometry"])
@@ -453,7 +459,9 @@ def building_check_record(
     checked["buildings"] = _count(checked.get("buildings"), "buildings", required=True)
     if checked["buildings"] == 0:
         raise InvalidInput("buildings must be at least one", field="buildings")
-    checked["result"] = _choice(checked.get("result"), CheckResult.values, "result", default="clear")
+    checked["result"] = _choice(
+        checked.get("result"), CheckResult.values, "result", default="clear"
+    )
     if not checked.get("geometry"):
         checked["geometry"] = None
     _text(checked, "notes", "source")
@@ -473,7 +481,7 @@ def accident_record(
     fields: Mapping[str, Any],
     visibility: Visibility = DEFAULT_ACCIDENT_VISIBILITY,
 ) -> Accident:
-    """An explosive ordnance accident with its victims counted (no names), mission-only by default."""
+    """An explosive ordnance accident, victims counted (no names); mission-only by default."""
     ensure_mine_action_writer(actor)
     _unknown(fields, ACCIDENT_FIELDS)
     checked = dict(fields)
@@ -482,7 +490,11 @@ def accident_record(
     checked["admin_area"] = _admin_area(checked.get("admin_area")) or (
         checked["settlement"].admin_area if checked["settlement"] else None
     )
-    if checked["settlement"] is None and checked["admin_area"] is None and not checked.get("geometry"):
+    if (
+        checked["settlement"] is None
+        and checked["admin_area"] is None
+        and not checked.get("geometry")
+    ):
         raise InvalidInput("say where: a settlement, an area or a point", field="settlement")
     checked["device_category"] = _choice(
         checked.get("device_category"), DeviceCategory.values, "device_category"

@@ -167,9 +167,7 @@ def activity_list(request: HttpRequest) -> HttpResponseBase:
     user = _viewer(request)
     rows = selectors.activities_visible_to(user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "mineaction/activity_list.html", {"page": page, "kinds": KIND_LABELS}
-    )
+    return render(request, "mineaction/activity_list.html", {"page": page, "kinds": KIND_LABELS})
 
 
 # --- one hazard area ------------------------------------------------------------------------
@@ -328,9 +326,7 @@ def totals(request: HttpRequest) -> HttpResponseBase:
         "totals": result,
         "cards": _totals_cards(result),
         "chart": chart,
-        "categories": [
-            (CATEGORY_LABELS[c], n) for c, n in result.destroyed_by_category.items()
-        ],
+        "categories": [(CATEGORY_LABELS[c], n) for c, n in result.destroyed_by_category.items()],
         "hazards": [
             (STATUS_LABELS[s], t.count, t.area_m2 / rollups.M2_PER_HA)
             for s, t in result.hazards.items()

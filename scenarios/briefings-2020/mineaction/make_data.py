@@ -127,76 +127,251 @@ def distance_to_corridor_m(poly: Polygon) -> float:
 # released as (cancelled, reduced); the rest is cleared when closed.
 HAZARDS: list[dict[str, Any]] = [
     # Along the corridor: cleared by the battalion's engineers by 17 Nov.
-    dict(ref="HA-LAC-001", name="Aghavno bridge approaches", pc="AZ-LAC-002", at=(0.4, 0.0),
-         size=(320, 260), kind="confirmed", cont="at_mines", reported="2020-11-14",
-         closed=("closed", "2020-11-16"), split=(0.0, 0.1), org="bn2",
-         task=("clearance", "2020-11-14", "2020-11-16")),
-    dict(ref="HA-LAC-002", name="Lachin south roadside", pc="AZ-LAC-001", at=(0.5, -0.6),
-         size=(420, 300), kind="confirmed", cont="mixed_mines", reported="2020-11-14",
-         closed=("closed", "2020-11-17"), split=(0.05, 0.1), org="bn2",
-         task=("clearance", "2020-11-14", "2020-11-17")),
-    dict(ref="HA-SUS-001", name="Lisagor bends", pc="AZ-SUS-003", at=(0.3, 0.3),
-         size=(380, 300), kind="confirmed", cont="uxo", reported="2020-11-14",
-         closed=("closed", "2020-11-17"), split=(0.0, 0.15), org="bn2",
-         task=("bac", "2020-11-15", "2020-11-17")),
-    dict(ref="HA-SUS-002", name="Shushi descent to Stepanakert", pc="AZ-SUS-001", at=(0.3, 0.9),
-         size=(300, 320), kind="confirmed", cont="uxo", reported="2020-11-14",
-         closed=("closed", "2020-11-17"), split=(0.0, 0.1), org="bn2",
-         task=("bac", "2020-11-15", "2020-11-17")),
+    dict(
+        ref="HA-LAC-001",
+        name="Aghavno bridge approaches",
+        pc="AZ-LAC-002",
+        at=(0.4, 0.0),
+        size=(320, 260),
+        kind="confirmed",
+        cont="at_mines",
+        reported="2020-11-14",
+        closed=("closed", "2020-11-16"),
+        split=(0.0, 0.1),
+        org="bn2",
+        task=("clearance", "2020-11-14", "2020-11-16"),
+    ),
+    dict(
+        ref="HA-LAC-002",
+        name="Lachin south roadside",
+        pc="AZ-LAC-001",
+        at=(0.5, -0.6),
+        size=(420, 300),
+        kind="confirmed",
+        cont="mixed_mines",
+        reported="2020-11-14",
+        closed=("closed", "2020-11-17"),
+        split=(0.05, 0.1),
+        org="bn2",
+        task=("clearance", "2020-11-14", "2020-11-17"),
+    ),
+    dict(
+        ref="HA-SUS-001",
+        name="Lisagor bends",
+        pc="AZ-SUS-003",
+        at=(0.3, 0.3),
+        size=(380, 300),
+        kind="confirmed",
+        cont="uxo",
+        reported="2020-11-14",
+        closed=("closed", "2020-11-17"),
+        split=(0.0, 0.15),
+        org="bn2",
+        task=("bac", "2020-11-15", "2020-11-17"),
+    ),
+    dict(
+        ref="HA-SUS-002",
+        name="Shushi descent to Stepanakert",
+        pc="AZ-SUS-001",
+        at=(0.3, 0.9),
+        size=(300, 320),
+        kind="confirmed",
+        cont="uxo",
+        reported="2020-11-14",
+        closed=("closed", "2020-11-17"),
+        split=(0.0, 0.1),
+        org="bn2",
+        task=("bac", "2020-11-15", "2020-11-17"),
+    ),
     # Elsewhere in the area, cleared and closed (or handed over) by 11 Jan 2021.
-    dict(ref="HA-XCI-001", name="Khojaly airfield surrounds", pc="AZ-XCI-002", at=(-0.6, 1.8),
-         size=(1500, 1000), kind="confirmed", cont="cluster", reported="2020-11-18",
-         closed=("closed", "2021-01-08"), split=(0.05, 0.1), org="bn1",
-         task=("bac", "2020-11-23", "2021-01-08")),
-    dict(ref="HA-XA-001", name="Stepanakert south-east fields", pc="AZ-XA-001", at=(4.5, -2.5),
-         size=(1000, 800), kind="suspected", cont="uxo", reported="2020-11-18",
-         closed=("closed", "2020-12-20"), split=(0.1, 0.1), org="bn1",
-         task=("clearance", "2020-11-20", "2020-12-20")),
-    dict(ref="HA-SUS-003", name="Karin Tak slopes", pc="AZ-SUS-002", at=(3.5, -1.5),
-         size=(900, 700), kind="confirmed", cont="mixed_mines", reported="2020-11-19",
-         closed=("closed", "2020-12-28"), split=(0.05, 0.15), org="bn2",
-         task=("clearance", "2020-11-24", "2020-12-28")),
-    dict(ref="HA-XCI-002", name="Askeran fortress fields", pc="AZ-XCI-001", at=(1.2, 0.6),
-         size=(1100, 750), kind="confirmed", cont="uxo", reported="2020-11-20",
-         closed=("closed", "2020-12-30"), split=(0.05, 0.1), org="bn1",
-         task=("bac", "2020-11-26", "2020-12-30")),
-    dict(ref="HA-XVD-001", name="Martuni road junction", pc="AZ-XVD-001", at=(-1.2, 0.6),
-         size=(1000, 650), kind="confirmed", cont="cluster", reported="2020-11-21",
-         closed=("closed", "2021-01-05"), split=(0.05, 0.1), org="bn2",
-         task=("bac", "2020-11-27", "2021-01-05")),
-    dict(ref="HA-XVD-002", name="Karmir Shuka orchards", pc="AZ-XVD-003", at=(0.6, -1.0),
-         size=(800, 650), kind="confirmed", cont="ap_mines", reported="2020-11-22",
-         closed=("handed_over", "2021-01-10"), split=(0.05, 0.1), org="bn2",
-         task=("clearance", "2020-12-01", "2021-01-09")),
-    dict(ref="HA-XCI-003", name="Avetaranots vineyards", pc="AZ-XCI-004", at=(0.8, 0.5),
-         size=(750, 550), kind="suspected", cont="uxo", reported="2020-11-23",
-         closed=("closed", "2021-01-07"), split=(0.1, 0.1), org="bn1",
-         task=("bac", "2020-12-05", "2021-01-07")),
-    dict(ref="HA-XA-002", name="Krkzhan western fields", pc="AZ-XA-002", at=(-4.0, 0.3),
-         size=(900, 700), kind="confirmed", cont="uxo", reported="2020-11-20",
-         closed=("closed", "2021-01-10"), split=(0.05, 0.1), org="bn1",
-         task=("clearance", "2020-12-02", "2021-01-10")),
+    dict(
+        ref="HA-XCI-001",
+        name="Khojaly airfield surrounds",
+        pc="AZ-XCI-002",
+        at=(-0.6, 1.8),
+        size=(1500, 1000),
+        kind="confirmed",
+        cont="cluster",
+        reported="2020-11-18",
+        closed=("closed", "2021-01-08"),
+        split=(0.05, 0.1),
+        org="bn1",
+        task=("bac", "2020-11-23", "2021-01-08"),
+    ),
+    dict(
+        ref="HA-XA-001",
+        name="Stepanakert south-east fields",
+        pc="AZ-XA-001",
+        at=(4.5, -2.5),
+        size=(1000, 800),
+        kind="suspected",
+        cont="uxo",
+        reported="2020-11-18",
+        closed=("closed", "2020-12-20"),
+        split=(0.1, 0.1),
+        org="bn1",
+        task=("clearance", "2020-11-20", "2020-12-20"),
+    ),
+    dict(
+        ref="HA-SUS-003",
+        name="Karin Tak slopes",
+        pc="AZ-SUS-002",
+        at=(3.5, -1.5),
+        size=(900, 700),
+        kind="confirmed",
+        cont="mixed_mines",
+        reported="2020-11-19",
+        closed=("closed", "2020-12-28"),
+        split=(0.05, 0.15),
+        org="bn2",
+        task=("clearance", "2020-11-24", "2020-12-28"),
+    ),
+    dict(
+        ref="HA-XCI-002",
+        name="Askeran fortress fields",
+        pc="AZ-XCI-001",
+        at=(1.2, 0.6),
+        size=(1100, 750),
+        kind="confirmed",
+        cont="uxo",
+        reported="2020-11-20",
+        closed=("closed", "2020-12-30"),
+        split=(0.05, 0.1),
+        org="bn1",
+        task=("bac", "2020-11-26", "2020-12-30"),
+    ),
+    dict(
+        ref="HA-XVD-001",
+        name="Martuni road junction",
+        pc="AZ-XVD-001",
+        at=(-1.2, 0.6),
+        size=(1000, 650),
+        kind="confirmed",
+        cont="cluster",
+        reported="2020-11-21",
+        closed=("closed", "2021-01-05"),
+        split=(0.05, 0.1),
+        org="bn2",
+        task=("bac", "2020-11-27", "2021-01-05"),
+    ),
+    dict(
+        ref="HA-XVD-002",
+        name="Karmir Shuka orchards",
+        pc="AZ-XVD-003",
+        at=(0.6, -1.0),
+        size=(800, 650),
+        kind="confirmed",
+        cont="ap_mines",
+        reported="2020-11-22",
+        closed=("handed_over", "2021-01-10"),
+        split=(0.05, 0.1),
+        org="bn2",
+        task=("clearance", "2020-12-01", "2021-01-09"),
+    ),
+    dict(
+        ref="HA-XCI-003",
+        name="Avetaranots vineyards",
+        pc="AZ-XCI-004",
+        at=(0.8, 0.5),
+        size=(750, 550),
+        kind="suspected",
+        cont="uxo",
+        reported="2020-11-23",
+        closed=("closed", "2021-01-07"),
+        split=(0.1, 0.1),
+        org="bn1",
+        task=("bac", "2020-12-05", "2021-01-07"),
+    ),
+    dict(
+        ref="HA-XA-002",
+        name="Krkzhan western fields",
+        pc="AZ-XA-002",
+        at=(-4.0, 0.3),
+        size=(900, 700),
+        kind="confirmed",
+        cont="uxo",
+        reported="2020-11-20",
+        closed=("closed", "2021-01-10"),
+        split=(0.05, 0.1),
+        org="bn1",
+        task=("clearance", "2020-12-02", "2021-01-10"),
+    ),
     # Open: survey and clearance under way, well away from the corridor road.
-    dict(ref="HA-AGM-001", name="Agdam east fields", pc="AZ-AGM-001", at=(2.0, 0.0),
-         size=(1500, 1000), kind="suspected", cont="mixed_mines", reported="2020-11-21",
-         closed=None, split=(0.15, 0.05), cleared_share=0.1, org="bn1",
-         task=("nts", "2020-12-01", None)),
-    dict(ref="HA-FUZ-001", name="Fuzuli north approaches", pc="AZ-FUZ-001", at=(0.0, 2.5),
-         size=(1200, 1000), kind="suspected", cont="at_mines", reported="2020-11-25",
-         closed=None, split=(0.1, 0.0), cleared_share=0.08, org="bn2",
-         task=("ts", "2020-12-10", None)),
-    dict(ref="HA-CAB-001", name="Jabrayil west slopes", pc="AZ-CAB-001", at=(-2.5, 0.0),
-         size=(1000, 800), kind="suspected", cont="unknown", reported="2020-12-03",
-         closed=None, split=(0.2, 0.0), cleared_share=0.0, org="bn2",
-         task=("nts", "2020-12-15", None)),
-    dict(ref="HA-QBI-001", name="Qubadli north road", pc="AZ-QBI-001", at=(0.0, 2.0),
-         size=(900, 700), kind="confirmed", cont="at_mines", reported="2020-12-05",
-         closed=None, split=(0.0, 0.1), cleared_share=0.05, org="bn2",
-         task=("clearance", "2020-12-18", None)),
-    dict(ref="HA-XVD-003", name="Hadrut hills", pc="AZ-XVD-002", at=(1.5, 1.0),
-         size=(1100, 900), kind="suspected", cont="cluster", reported="2020-11-24",
-         closed=None, split=(0.1, 0.05), cleared_share=0.1, org="bn1",
-         task=("ts", "2020-12-08", None)),
+    dict(
+        ref="HA-AGM-001",
+        name="Agdam east fields",
+        pc="AZ-AGM-001",
+        at=(2.0, 0.0),
+        size=(1500, 1000),
+        kind="suspected",
+        cont="mixed_mines",
+        reported="2020-11-21",
+        closed=None,
+        split=(0.15, 0.05),
+        cleared_share=0.1,
+        org="bn1",
+        task=("nts", "2020-12-01", None),
+    ),
+    dict(
+        ref="HA-FUZ-001",
+        name="Fuzuli north approaches",
+        pc="AZ-FUZ-001",
+        at=(0.0, 2.5),
+        size=(1200, 1000),
+        kind="suspected",
+        cont="at_mines",
+        reported="2020-11-25",
+        closed=None,
+        split=(0.1, 0.0),
+        cleared_share=0.08,
+        org="bn2",
+        task=("ts", "2020-12-10", None),
+    ),
+    dict(
+        ref="HA-CAB-001",
+        name="Jabrayil west slopes",
+        pc="AZ-CAB-001",
+        at=(-2.5, 0.0),
+        size=(1000, 800),
+        kind="suspected",
+        cont="unknown",
+        reported="2020-12-03",
+        closed=None,
+        split=(0.2, 0.0),
+        cleared_share=0.0,
+        org="bn2",
+        task=("nts", "2020-12-15", None),
+    ),
+    dict(
+        ref="HA-QBI-001",
+        name="Qubadli north road",
+        pc="AZ-QBI-001",
+        at=(0.0, 2.0),
+        size=(900, 700),
+        kind="confirmed",
+        cont="at_mines",
+        reported="2020-12-05",
+        closed=None,
+        split=(0.0, 0.1),
+        cleared_share=0.05,
+        org="bn2",
+        task=("clearance", "2020-12-18", None),
+    ),
+    dict(
+        ref="HA-XVD-003",
+        name="Hadrut hills",
+        pc="AZ-XVD-002",
+        at=(1.5, 1.0),
+        size=(1100, 900),
+        kind="suspected",
+        cont="cluster",
+        reported="2020-11-24",
+        closed=None,
+        split=(0.1, 0.05),
+        cleared_share=0.1,
+        org="bn1",
+        task=("ts", "2020-12-08", None),
+    ),
 ]
 # The hazard whose cleared share closes the total on 479.4 ha (the largest closed one).
 BALANCING = "HA-XCI-001"
@@ -228,20 +403,52 @@ EOD_TASKS = [
 
 # Road checks: reference, name, organisation, day, via P-codes or points, stated km.
 ROADS: list[dict[str, Any]] = [
-    dict(ref="RC-LAC-001", name="Lachin corridor: Kornidzor - Aghavno", org="bn2",
-         day="2020-11-14", line=[(46.530, 39.548), (46.531, 39.566), (46.535, 39.585)],
-         pc="AZ-LAC-002", stated=None, corridor=True),
-    dict(ref="RC-LAC-002", name="Lachin corridor: Aghavno - Lachin", org="bn2",
-         day="2020-11-15", line=[(46.535, 39.585), (46.543, 39.612), (46.550, 39.637)],
-         pc="AZ-LAC-001", stated=None, corridor=True),
-    dict(ref="RC-LAC-003", name="Lachin corridor: Lachin - Lisagor", org="bn2",
-         day="2020-11-16", line=[(46.550, 39.637), (46.598, 39.660), (46.643, 39.688)],
-         pc="AZ-SUS-003", stated=None, corridor=True),
-    dict(ref="RC-SUS-001", name="Road to Stepanakert: Lisagor - Shushi - Stepanakert (28 km)",
-         org="bn2", day="2020-11-17",
-         line=[(46.643, 39.688), (46.700, 39.725), (46.750, 39.760), (46.752, 39.790),
-               (46.753, 39.818)],
-         pc="AZ-XA-001", stated=28.0, corridor=True),
+    dict(
+        ref="RC-LAC-001",
+        name="Lachin corridor: Kornidzor - Aghavno",
+        org="bn2",
+        day="2020-11-14",
+        line=[(46.530, 39.548), (46.531, 39.566), (46.535, 39.585)],
+        pc="AZ-LAC-002",
+        stated=None,
+        corridor=True,
+    ),
+    dict(
+        ref="RC-LAC-002",
+        name="Lachin corridor: Aghavno - Lachin",
+        org="bn2",
+        day="2020-11-15",
+        line=[(46.535, 39.585), (46.543, 39.612), (46.550, 39.637)],
+        pc="AZ-LAC-001",
+        stated=None,
+        corridor=True,
+    ),
+    dict(
+        ref="RC-LAC-003",
+        name="Lachin corridor: Lachin - Lisagor",
+        org="bn2",
+        day="2020-11-16",
+        line=[(46.550, 39.637), (46.598, 39.660), (46.643, 39.688)],
+        pc="AZ-SUS-003",
+        stated=None,
+        corridor=True,
+    ),
+    dict(
+        ref="RC-SUS-001",
+        name="Road to Stepanakert: Lisagor - Shushi - Stepanakert (28 km)",
+        org="bn2",
+        day="2020-11-17",
+        line=[
+            (46.643, 39.688),
+            (46.700, 39.725),
+            (46.750, 39.760),
+            (46.752, 39.790),
+            (46.753, 39.818),
+        ],
+        pc="AZ-XA-001",
+        stated=28.0,
+        corridor=True,
+    ),
 ]
 # Later checks between settlements; stated km is the operator's figure along the road.
 LATER_ROADS = [
@@ -304,7 +511,7 @@ def build() -> dict[str, Any]:
             assert reduced - delta >= 0 and cleared + delta > 0, delta
             plans[i] = (h, poly, area, cancelled, reduced - delta, cleared + delta)
 
-    for h, poly, area, cancelled, reduced, cleared in plans:
+    for h, poly, _area, cancelled, reduced, cleared in plans:
         hazards.append(
             {
                 "type": "Feature",
@@ -319,8 +526,11 @@ def build() -> dict[str, Any]:
                     "(non-technical survey, local information)",
                     "location_approximate": True,
                     "source": ILLUSTRATION
-                    + (SOURCE_BRIEFING_1 if h["closed"] and h["closed"][1] <= "2020-11-17"
-                       else SOURCE_BRIEFING_2),
+                    + (
+                        SOURCE_BRIEFING_1
+                        if h["closed"] and h["closed"][1] <= "2020-11-17"
+                        else SOURCE_BRIEFING_2
+                    ),
                     "confidence": "low",
                     "visibility": ["public"],
                 },
@@ -370,8 +580,11 @@ def build() -> dict[str, Any]:
                     "activity": ref,
                     "reported_on": results[-1]["reported_on"],
                     "note": "Released in full by the task's last report"
-                    + ("; handed over to the local authority" if h["closed"][0] == "handed_over"
-                       else ""),
+                    + (
+                        "; handed over to the local authority"
+                        if h["closed"][0] == "handed_over"
+                        else ""
+                    ),
                 }
             )
     for number, (pc, start, end, org) in enumerate(EOD_TASKS, 1):
@@ -430,11 +643,19 @@ def _devices(activities: list[dict[str, Any]]) -> None:
 def _roads() -> list[dict[str, Any]]:
     features = []
     for r in ROADS:
-        features.append(_road_feature(r["ref"], r["name"], r["org"], r["day"], r["line"],
-                                      r["pc"], r["stated"], SOURCE_BRIEFING_1))
-    km = sum(
-        r["stated"] or GEOD.geometry_length(LineString(r["line"])) / 1000 for r in ROADS
-    )
+        features.append(
+            _road_feature(
+                r["ref"],
+                r["name"],
+                r["org"],
+                r["day"],
+                r["line"],
+                r["pc"],
+                r["stated"],
+                SOURCE_BRIEFING_1,
+            )
+        )
+    km = sum(r["stated"] or GEOD.geometry_length(LineString(r["line"])) / 1000 for r in ROADS)
     later_stated = sum(k for *_, k in LATER_ROADS)
     # The last later check closes the total on 182 km (its stated km is adjusted).
     last_km = round(TARGET_ROAD_KM - km - later_stated + LATER_ROADS[-1][4], 2)
@@ -443,8 +664,16 @@ def _roads() -> list[dict[str, Any]]:
             stated = last_km
         line = [PLACES[a], _bend(PLACES[a], PLACES[b]), PLACES[b]]
         features.append(
-            _road_feature(f"RC-{number + 100:03d}", f"Road {a} - {b}", org, day, line, b,
-                          stated, SOURCE_BRIEFING_2)
+            _road_feature(
+                f"RC-{number + 100:03d}",
+                f"Road {a} - {b}",
+                org,
+                day,
+                line,
+                b,
+                stated,
+                SOURCE_BRIEFING_2,
+            )
         )
     return features
 
@@ -453,8 +682,16 @@ def _bend(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]
     return (round((a[0] + b[0]) / 2 + 0.004, 5), round((a[1] + b[1]) / 2 - 0.003, 5))
 
 
-def _road_feature(ref: str, name: str, org: str, day: str, line: list[Any], pc: str,
-                  stated: float | None, source: str) -> dict[str, Any]:
+def _road_feature(
+    ref: str,
+    name: str,
+    org: str,
+    day: str,
+    line: list[Any],
+    pc: str,
+    stated: float | None,
+    source: str,
+) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "reference": ref,
         "name": name,
@@ -510,7 +747,10 @@ def main() -> None:
         "# this file; see README.md). Per-task figures are a scenario illustration.\n"
         + yaml.safe_dump(
             {"source": ILLUSTRATION + SOURCE_BRIEFING_2, "activities": data["activities"]},
-            sort_keys=False, allow_unicode=True, width=110, default_flow_style=None,
+            sort_keys=False,
+            allow_unicode=True,
+            width=110,
+            default_flow_style=None,
         )
     )
     (HERE / "hazard_status.yaml").write_text(
@@ -532,8 +772,10 @@ def main() -> None:
         for f in data["roads"]
     )
     buildings = sum(r["buildings"] for r in data["buildings"])
-    print(f"cleared {cleared / 10_000:.2f} ha, road {km:.2f} km, {buildings} buildings, "
-          f"{items} items destroyed")
+    print(
+        f"cleared {cleared / 10_000:.2f} ha, road {km:.2f} km, {buildings} buildings, "
+        f"{items} items destroyed"
+    )
     assert 479 < cleared / 10_000 < 480 and round(km) == 182 and buildings == 710
     assert items > 22_000
 
