@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Places
 from tests.core.api_client import Api, error_of, ids
-from tests.mineaction.conftest import DAY, MineAction, line, square
+from tests.mineaction.conftest import DAY, MineAction, hazard, line, square, task
 from truce.core.models import User
 from truce.ledger.models import LedgerEntry
 from truce.mineaction import task_services
@@ -234,3 +234,105 @@ def test_totals_by_period_and_area(
     bad = Api(admin_user).get("/mineaction/totals", **{"from": "2020-12-01", "to": "2020-11-01"})
     assert error_of(bad)["field"] == "to"
     assert dt.date.fromisoformat(mission["to"]) == dt.date(2020, 11, 30)
+
+
+def test_a_batch_is_written_whole_or_not_at_all(ma: MineAction, analyst: User) -> None:
+    api = Api(analyst)
+    rows = [
+        {
+            "reference": f"HA-BATCH-{i}",
+            "name": "b",
+            "kind": "suspected",
+            "reported_on": "2020-11-20",
+            "geometry": square(46.9, 39.0 + i / 50),
+        }
+        for i in range(3)
+    ]
+    before = LedgerEntry.objects.count()
+    bad = api.post(
+        "/mineaction/batch",
+        {
+            "kind": "hazards",
+            "rows": [
+                *rows,
+                {**rows[0], "reference": "HA-BATCH-X", "geometry": {"type": "Polygon"}},
+            ],
+        },
+    )
+    assert bad.status_code == 422 and error_of(bad)["field"] == "geometry"
+    assert "row 4" in error_of(bad)["message"]
+    assert LedgerEntry.objects.count() == before
+    good = api.post("/mineaction/batch", {"kind": "hazards", "rows": rows})
+    assert good.status_code == 201 and good.json() == {"kind": "hazards", "written": 3}
+    assert error_of(api.post("/mineaction/batch", {"kind": "mines", "rows": []}))["field"] == "kind"
+
+
+def test_another_party_sees_nothing_of_records_not_shared_with_it(
+    ma: MineAction, places: Places, side_a_user: User
+) -> None:
+    check = task_services.building_check_record(
+        actor=None,
+        fields={
+            "organisation": "eng",
+            "settlement": places.public_settlement.pcode,
+            "checked_on": DAY,
+            "buildings": 2,
+        },
+        visibility=["side_b"],
+    )
+    api = Api(side_a_user)
+    assert api.get(f"/mineaction/building-checks/{check.public_id}").status_code == 404
+    hidden = {
+        str(x.public_id)
+        for x in (ma.side_b_hazard, ma.mission_hazard, ma.side_b_task, ma.side_b_road, check)
+    }
+    for path in (
+        "/mineaction/hazards/",
+        "/mineaction/activities/",
+        "/mineaction/road-checks/",
+        "/mineaction/building-checks/",
+        "/mineaction/accidents/",
+    ):
+        assert not ids(api.get(path).json()) & hidden, path
+    for path in ("/mineaction/hazards.geojson", "/mineaction/road-checks.geojson"):
+        seen = {f["properties"]["id"] for f in api.get(path).json()["features"]}
+        assert not seen & hidden, path
+
+
+def test_a_party_with_nothing_shared_sees_empty_lists_and_zero_totals(
+    places: Places, org: object, side_a_user: User, side_b_user: User
+) -> None:
+    area = hazard("HA-ONLY-B", 46.3, ["side_b"])
+    activity = task("T-ONLY-B", area, ["side_b"])
+    task_services.land_release_record(
+        actor=None,
+        activity=activity,
+        fields={"reported_on": DAY, "cleared_m2": 10},
+        visibility=["side_b"],
+    )
+    task_services.road_check_record(
+        actor=None,
+        fields={
+            "reference": "RC-ONLY-B",
+            "name": "r",
+            "organisation": "eng",
+            "checked_on": DAY,
+            "result": "clear",
+            "geometry": line(46.3, 39.4),
+        },
+        visibility=["side_b"],
+    )
+    side_a, side_b = Api(side_a_user), Api(side_b_user)
+    for path in ("/mineaction/hazards/", "/mineaction/activities/", "/mineaction/road-checks/"):
+        assert side_a.get(path).json()["items"] == [], path
+        assert side_b.get(path).json()["items"] != [], path
+    for path in ("/mineaction/hazards.geojson", "/mineaction/road-checks.geojson"):
+        assert side_a.get(path).json()["features"] == [], path
+    totals = side_a.get("/mineaction/totals").json()
+    assert (totals["cleared_m2"], totals["road_km"], totals["hazards"]["open"]["count"]) == (
+        0,
+        0,
+        0,
+    )
+    assert side_a.get(f"/mineaction/hazards/{area.public_id}").status_code == 404
+    assert side_a.get(f"/mineaction/activities/{activity.public_id}").status_code == 404

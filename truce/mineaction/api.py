@@ -192,6 +192,13 @@ class AccidentIn(Schema):
     visibility: list[str] | None = Field(None, description="Default: the mission only.")
 
 
+class BatchIn(Schema):
+    kind: str = Field(description="hazards, activities, road_checks, building_checks or accidents.")
+    rows: list[dict[str, Any]] = Field(
+        description="Records as for the single create endpoints (P-codes and codes by value)."
+    )
+
+
 class TotalsQuery(Schema):
     from_: dt.date | None = Field(None, alias="from")
     to: dt.date | None = None
@@ -562,6 +569,22 @@ def accident_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
     user = api_user(request)
     accident = get_visible(selectors.accidents_visible_to(user), user, public_id)
     return out.accident_out(accident, user)
+
+
+@router.post("/batch", url_name="mineaction_batch")
+def batch(
+    request: HttpRequest,
+    payload: BatchIn,
+    idempotency_key: str | None = Header(None, alias=KEY_HEADER),
+) -> HttpResponse:
+    """Many records of one kind in one transaction: all are written, or none."""
+    user = api_user(request)
+
+    def perform() -> tuple[int, dict[str, Any]]:
+        written = task_services.batch_record(actor=user, kind=payload.kind, rows=payload.rows)
+        return 201, {"kind": payload.kind, "written": written}
+
+    return _created(request, idempotency_key, perform)
 
 
 # --- totals --------------------------------------------------------------------------------

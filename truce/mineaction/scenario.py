@@ -335,7 +335,8 @@ def write_change(ctx: LoadContext, item: Item) -> Outcome:
         )
     except DomainError as exc:
         raise _fail(item, exc) from None
-    return "updated"
+    # The change is a record of the data file (a status version), created by this load.
+    return "created"
 
 
 # --- road and building checks -------------------------------------------------------------

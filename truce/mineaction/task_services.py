@@ -42,6 +42,7 @@ from truce.mineaction.services import (
     _settlement,
     _unknown,
     ensure_mine_action_writer,
+    hazard_area_record,
 )
 
 Visibility = Iterable[str] | str | None
@@ -515,11 +516,13 @@ def accident_record(
 
 @transaction.atomic
 def batch_record(*, actor: User | None, kind: str, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Record many road checks, building checks or activities in one transaction.
+    """Record many hazards, activities, road or building checks or accidents in one go.
 
-    The first refusal names its row and field; nothing of the batch is then written.
+    One transaction: the first refusal names its row and field, and nothing of the
+    batch is then written.
     """
-    writers = {
+    writers: dict[str, Any] = {
+        "hazards": hazard_area_record,
         "road_checks": road_check_record,
         "building_checks": building_check_record,
         "accidents": accident_record,
@@ -545,3 +548,6 @@ def batch_record(*, actor: User | None, kind: str, rows: Sequence[Mapping[str, A
         except InvalidInput as exc:
             raise InvalidInput(f"row {number}: {exc.message}", field=exc.field) from None
     return len(rows)
+
+
+BATCH_KINDS = ("hazards", "activities", "road_checks", "building_checks", "accidents")
