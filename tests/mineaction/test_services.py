@@ -87,13 +87,27 @@ def test_a_bad_hazard_is_refused_naming_the_field(
     )
 
 
-def test_a_status_change_is_its_own_service(ma: MineAction) -> None:
+def test_a_status_change_through_update_keeps_the_routing_contract(ma: MineAction) -> None:
+    closed = services.hazard_area_update(
+        actor=None,
+        hazard=ma.public_hazard,
+        expected_version=1,
+        changes={"status": "closed", "status_since": DAY},
+    )
+    assert (closed.status, closed.status_since, closed.version) == ("closed", DAY, 2)
+    reopened = services.hazard_area_update(
+        actor=None, hazard=closed, expected_version=2, changes={"status": "open"}
+    )
+    assert reopened.status == "open" and reopened.released_by is None
     _nothing_written(
         lambda: services.hazard_area_update(
-            actor=None, hazard=ma.public_hazard, expected_version=1, changes={"status": "closed"}
+            actor=None, hazard=reopened, expected_version=3, changes={"status": "gone"}
         ),
         "status",
     )
+
+
+def test_a_bad_status_change_names_its_field(ma: MineAction) -> None:
     _nothing_written(
         lambda: services.hazard_area_change_status(
             actor=None, hazard=ma.public_hazard, expected_version=1, status="gone", since=DAY

@@ -142,3 +142,16 @@ def test_totals_page_filters_by_period_and_settlement(
     assert "5.00" in html  # ha cleared in the public settlement's hazard
     rows = _csv(client.get(reverse("mineaction:totals"), {"start": "2020-11-21", "format": "csv"}))
     assert "land_cleared,0.0,ha" in rows and "from,2020-11-21,date" in rows
+
+
+def test_the_screens_speak_russian(ma: MineAction, analyst: User) -> None:
+    client = _client(analyst)
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    for name, text in (
+        ("mineaction:map", "Карта опасных районов"),
+        ("mineaction:totals", "Итоги разминирования"),
+        ("mineaction:hazard-list", "Опасные районы"),
+    ):
+        assert text in client.get(reverse(name)).content.decode(), name
+    page = client.get(reverse("mineaction:hazard", args=[ma.public_hazard.public_id]))
+    assert "Изменить статус" in page.content.decode()

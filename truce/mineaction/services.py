@@ -17,6 +17,7 @@ from truce.core.models import AdminArea, Organisation, RoleCode, Settlement, Use
 from truce.core.records import record_create, record_update
 from truce.core.sharing import Scope
 from truce.lib import geo
+from truce.lib.time import utcnow
 from truce.mineaction.models import HazardArea, HazardStatus
 
 Visibility = Iterable[str] | str | None
@@ -200,12 +201,12 @@ def hazard_area_update(
     _unknown(changes, HAZARD_FIELDS - {"reference"})
     checked = _places(dict(changes))
     if "status" in checked and checked["status"] != hazard.status:
-        # A status change goes through hazard_area_change_status, which keeps the day and
-        # the land release it came from with the new version.
-        raise InvalidInput(
-            "change a hazard's status with its own form (status, day, land release)",
-            field="status",
-        )
+        # The routing contract lets a caller open or close an area here; the day the new
+        # status began defaults to today, and a reopened area has no release behind it.
+        # hazard_area_change_status is the full form (with the land release it came from).
+        checked.setdefault("status_since", utcnow().date())
+        if checked["status"] == HazardStatus.OPEN:
+            checked["released_by"] = None
     if "geometry" in checked:
         checked["area_m2"] = _polygon_area(checked["geometry"])
     for name in ("reported_on", "status_since"):
