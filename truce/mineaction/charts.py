@@ -7,6 +7,7 @@ prints as it shows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from truce.mineaction.rollups import SeriesPoint
@@ -30,12 +31,14 @@ class Chart:
 
 
 def _nice(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least the value."""
     if value <= 0:
         return 1.0
-    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000):
-        if value <= step:
-            return float(step)
-    return float(value)
+    scale = 10.0 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * scale:
+            return step * scale
+    return 10.0 * scale
 
 
 def cumulative_chart(points: list[SeriesPoint]) -> Chart:
