@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import Places
 from tests.core.api_client import Api, error_of, ids
 from tests.mineaction.conftest import DAY, MineAction, hazard, line, square, task
 from truce.core.models import User
 from truce.ledger.models import LedgerEntry
-from truce.mineaction import task_services
+from truce.mineaction import services, task_services
 
 pytestmark = pytest.mark.django_db
 
@@ -336,3 +338,54 @@ def test_a_party_with_nothing_shared_sees_empty_lists_and_zero_totals(
     )
     assert side_a.get(f"/mineaction/hazards/{area.public_id}").status_code == 404
     assert side_a.get(f"/mineaction/activities/{activity.public_id}").status_code == 404
+
+
+def test_lists_take_the_same_number_of_queries_for_more_rows(
+    ma: MineAction, admin_user: User
+) -> None:
+    api = Api(admin_user)
+    paths = (
+        "/mineaction/hazards/",
+        "/mineaction/hazards.geojson",
+        "/mineaction/activities/",
+        "/mineaction/road-checks/",
+        "/mineaction/building-checks/",
+    )
+
+    def counts() -> list[int]:
+        found = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                assert api.get(path).status_code == 200
+            found.append(len(queries))
+        return found
+
+    counts()  # the first requests also touch the token and the session: warm up
+    before = counts()
+    for i in range(4):
+        area = hazard(f"HA-N{i}", 46.6 + i / 100, ["public"])
+        activity = task(f"T-N{i}", area, ["public"])
+        result = task_services.land_release_record(
+            actor=None, activity=activity, fields={"reported_on": DAY, "cleared_m2": 100}
+        )
+        services.hazard_area_change_status(
+            actor=None,
+            hazard=area,
+            expected_version=1,
+            status="closed",
+            since=DAY,
+            released_by=result,
+        )
+        task_services.road_check_record(
+            actor=None,
+            fields={
+                "reference": f"RC-N{i}",
+                "name": "r",
+                "organisation": "eng",
+                "activity": activity,
+                "checked_on": DAY,
+                "result": "clear",
+                "geometry": line(46.6, 39.4 + i / 100),
+            },
+        )
+    assert counts() == before

@@ -64,7 +64,9 @@ def hazard_areas_visible_to(
 ) -> QuerySet[HazardArea]:
     """Hazard areas the user may see, optionally by status, box or place."""
     qs = visible(
-        HazardArea.objects.filter(is_deleted=False).select_related("settlement", "admin_area"),
+        HazardArea.objects.filter(is_deleted=False).select_related(
+            "settlement", "admin_area", "released_by"
+        ),
         user,
     )
     if status:
@@ -162,7 +164,7 @@ def road_checks_visible_to(
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[RoadCheck]:
     """Road checks the user may see, by check date, result, place or box."""
-    qs = visible(RoadCheck.objects.select_related("organisation", "settlement"), user)
+    qs = visible(RoadCheck.objects.select_related("organisation", "settlement", "activity"), user)
     if result:
         qs = qs.filter(result=result)
     qs = qs.filter(_bbox_q(bbox), _area_q(user, admin_area=admin_area, settlement=settlement))
@@ -179,9 +181,9 @@ def building_checks_visible_to(
     bbox: BBoxFilter | None = None,
 ) -> QuerySet[BuildingCheck]:
     """Building checks the user may see; the box matches the check's point or its settlement."""
-    qs = visible(BuildingCheck.objects.select_related("organisation", "settlement"), user).filter(
-        settlement__in=visible(Settlement.objects.all(), user)
-    )
+    qs = visible(
+        BuildingCheck.objects.select_related("organisation", "settlement", "activity"), user
+    ).filter(settlement__in=visible(Settlement.objects.all(), user))
     if admin_area:
         qs = qs.filter(_area_q(user, admin_area=admin_area, settlement=None, prefix="settlement__"))
     if settlement:
