@@ -389,3 +389,17 @@ def test_lists_take_the_same_number_of_queries_for_more_rows(
             },
         )
     assert counts() == before
+
+
+def test_check_lists_filter_by_period_and_place(
+    ma: MineAction, places: Places, admin_user: User
+) -> None:
+    api = Api(admin_user)
+    assert api.get("/mineaction/road-checks/", **{"from": "2020-11-21"}).json()["items"] == []
+    assert len(api.get("/mineaction/road-checks/", to="2020-11-20").json()["items"]) == 2
+    boxed = api.get("/mineaction/road-checks/", bbox="46.25,39.4,46.5,39.5").json()["items"]
+    assert [r["reference"] for r in boxed] == ["RC-B"]
+    placed = api.get(
+        "/mineaction/building-checks/", settlement=places.public_settlement.pcode
+    ).json()["items"]
+    assert sorted(b["buildings"] for b in placed) == [5, 40]

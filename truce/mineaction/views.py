@@ -102,9 +102,14 @@ def hazard_map(request: HttpRequest) -> HttpResponseBase:
     where = rollups.Where()
     totals = rollups.mine_action_totals(user, where)
     chart = charts.cumulative_chart(rollups.cumulative_series(user, where))
+    hazards = sorted(
+        selectors.hazard_areas_visible_to(user),
+        key=lambda h: (h.status != HazardStatus.OPEN, h.reference),
+    )
     context = {
         "cards": _totals_cards(totals),
         "chart": chart,
+        "progress": _progress_rows(user, hazards),
         "may_write": _may_write(user),
         "map_config": {
             "layerUrl": reverse("api:mineaction_hazards_layer"),
@@ -136,16 +141,7 @@ def hazard_list(request: HttpRequest) -> HttpResponseBase:
         status = None
     rows = selectors.hazard_areas_visible_to(user, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    released = rollups.released_by_hazard(user, list(page.object_list))
-    items = [
-        (
-            h,
-            h.area_m2 / rollups.M2_PER_HA,
-            released.get(h.pk, {}).get("released_m2", 0.0) / rollups.M2_PER_HA,
-            _share(h, released),
-        )
-        for h in page.object_list
-    ]
+    items = _progress_rows(user, list(page.object_list))
     context = {
         "page": page,
         "items": items,
@@ -154,6 +150,22 @@ def hazard_list(request: HttpRequest) -> HttpResponseBase:
         "may_write": _may_write(user),
     }
     return render(request, "mineaction/hazard_list.html", context)
+
+
+def _progress_rows(
+    user: User, hazards: list[HazardArea]
+) -> list[tuple[HazardArea, float, float, int]]:
+    """Each hazard with its area and the land released so far (ha), and the share (%)."""
+    released = rollups.released_by_hazard(user, hazards)
+    return [
+        (
+            h,
+            h.area_m2 / rollups.M2_PER_HA,
+            released.get(h.pk, {}).get("released_m2", 0.0) / rollups.M2_PER_HA,
+            _share(h, released),
+        )
+        for h in hazards
+    ]
 
 
 def _share(hazard: HazardArea, released: dict[int, dict[str, float]]) -> int:
