@@ -39,19 +39,15 @@ def _period(query: FigureQuery) -> dict[str, Any]:
     ),
 )
 def _land_cleared(query: FigureQuery) -> Any:
-    rows = list(
-        selectors.results_visible_to(query.user, **_period(query), **_places(query)).filter(
-            cleared_m2__gt=0
-        )
-    )
-    totals = rollups.mine_action_totals(
-        query.user, rollups.Where(**_period(query), **_places(query))
-    )
+    results = list(selectors.results_visible_to(query.user, **_period(query), **_places(query)))
+    cleared = sum(r.cleared_m2 for r in results) / rollups.M2_PER_HA
     breakdown = {
-        str(_("reduced (ha)")): round(totals.reduced_ha, 2),
-        str(_("cancelled (ha)")): round(totals.cancelled_ha, 2),
+        str(_("reduced (ha)")): round(sum(r.reduced_m2 for r in results) / rollups.M2_PER_HA, 2),
+        str(_("cancelled (ha)")): round(
+            sum(r.cancelled_m2 for r in results) / rollups.M2_PER_HA, 2
+        ),
     }
-    return round(totals.cleared_ha, 2), rows, breakdown
+    return round(cleared, 2), [r for r in results if r.cleared_m2 > 0], breakdown
 
 
 @figure(
