@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import shapely.errors
 from django.db import transaction
 from django.db.models import Sum
 
@@ -391,9 +390,6 @@ def _line_length(geometry: Any) -> float:
         shape = geo.parse_geometry(geometry, allowed=geo.LINE_TYPES)
     except geo.GeometryError as exc:
         raise InvalidInput(str(exc), field="geometry") from exc
-    except shapely.errors.GEOSException as exc:
-        # A line of one position gets past geo.parse_geometry's checks into GEOS.
-        raise InvalidInput(f"malformed line: {exc}", field="geometry") from exc
     return geo.geodesic_length_m(shape)
 
 

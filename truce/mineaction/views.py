@@ -9,7 +9,7 @@ everywhere; a refusal from a service is shown on the field it names.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +26,7 @@ from truce.core.errors import DomainError, PermissionDenied
 from truce.core.models import User
 from truce.core.selectors import admin_areas_visible_to, settlements_visible_to
 from truce.core.serializers import history_out
+from truce.core.web import viewer
 from truce.lib.csv_export import csv_response
 from truce.lib.time import utcnow
 from truce.mineaction import charts, rollups, selectors, services, task_services
@@ -42,10 +43,6 @@ PAGE_SIZE = 100
 STATUS_LABELS = dict(HazardStatus.choices)
 CATEGORY_LABELS = dict(DeviceCategory.choices)
 KIND_LABELS = dict(ActivityKind.choices)
-
-
-def _viewer(request: HttpRequest) -> User:
-    return cast("User", request.user)
 
 
 def _may_write(user: User) -> bool:
@@ -98,7 +95,7 @@ def _totals_cards(totals: rollups.Totals) -> list[tuple[str, str, str]]:
 @login_required
 @require_safe
 def hazard_map(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     where = rollups.Where()
     totals = rollups.mine_action_totals(user, where)
     chart = charts.cumulative_chart(rollups.cumulative_series(user, where))
@@ -135,7 +132,7 @@ def hazard_map(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_safe
 def hazard_list(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     status = request.GET.get("status") or None
     if status not in (None, *HazardStatus.values):
         status = None
@@ -176,7 +173,7 @@ def _share(hazard: HazardArea, released: dict[int, dict[str, float]]) -> int:
 @login_required
 @require_safe
 def activity_list(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     rows = selectors.activities_visible_to(user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "mineaction/activity_list.html", {"page": page, "kinds": KIND_LABELS})
@@ -188,7 +185,7 @@ def activity_list(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_safe
 def hazard(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     area = _hazard_or_404(user, public_id)
     return _hazard_page(request, user, area, status_form=None)
 
@@ -230,7 +227,7 @@ def _hazard_page(
 @login_required
 @require_POST
 def hazard_status(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     area = _hazard_or_404(user, public_id)
     if not _may_write(user):
         raise DjangoPermissionDenied(_("You may not record mine action."))
@@ -258,7 +255,7 @@ def hazard_status(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def hazard_new(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not _may_write(user):
         raise DjangoPermissionDenied(_("You may not record mine action."))
     form = HazardForm(
@@ -284,7 +281,7 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def activity(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     task: Activity | None = (
         selectors.activities_visible_to(user).filter(public_id=public_id).first()
     )
@@ -326,7 +323,7 @@ def activity(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_safe
 def totals(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     form = TotalsFilterForm(request.GET or None, areas=_areas(user), places=_places(user))
     where = rollups.Where(**form.where())
     result = rollups.mine_action_totals(user, where)
