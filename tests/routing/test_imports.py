@@ -258,3 +258,25 @@ def test_an_upload_page_can_poll_the_import_progress(
         "total": 40,
         "phase": "done",
     }
+
+
+def test_an_uploaded_file_is_imported_under_its_own_name(
+    parties: dict[str, Party], grid_file: Path, admin_user: object
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("roads.geojson", grid_file.read_bytes())
+    network = services.network_import_upload(
+        actor=admin_user,  # type: ignore[arg-type]
+        upload=upload,
+        slug="uploaded",
+        name="Uploaded roads",
+    )
+    assert network.source_name == "roads.geojson" and network.segment_count == 40
+    with pytest.raises(InvalidInput) as caught:
+        services.network_import_upload(
+            actor=admin_user,  # type: ignore[arg-type]
+            upload=SimpleUploadedFile("x.txt", b"hello"),
+            slug="bad",
+        )
+    assert caught.value.field == "file"
