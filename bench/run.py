@@ -34,6 +34,7 @@ BENCHMARKS = (
     "grouping",
     "shelter_allocation",
     "damage_rollups",
+    "routing",
 )
 MARKDOWN = Path(__file__).resolve().parent / "BENCHMARKS.md"
 TIMEOUT_S = {"quick": 600, "full": 3 * 3600}

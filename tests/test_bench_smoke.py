@@ -42,6 +42,7 @@ def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> 
         "grouping",
         "shelter_allocation",
         "damage_rollups",
+        "routing",
     }
     for result in results.values():
         assert result["quick"] is True
@@ -120,3 +121,13 @@ def test_damage_rollups_seeded_and_written_rollups_equal_a_recomputation(results
     assert checks["service_writes_keep_rollups"] is True
     assert checks["rollups_equal_naive"] is True
     assert checks["failures"] == []
+
+
+def test_routing_agrees_with_networkx_and_applies_hazard_updates(results: dict) -> None:
+    checks = results["routing"]["checks"]
+    assert checks["segments"] > 1_000
+    assert checks["found"] > 0
+    assert checks["networkx_agrees"] is True
+    # pgRouting is compared where the extension is installed; elsewhere it says why not.
+    assert checks["pgrouting_agrees"] in (True, None)
+    assert checks["updates"] > 0 and checks["rerouted"] is True

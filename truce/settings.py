@@ -225,3 +225,8 @@ TRUCE_ALERT_WEBHOOK_URL = env_str("TRUCE_ALERT_WEBHOOK_URL", "") or ""
 TRUCE_ALERT_WEBHOOK_SECRET = env_str("TRUCE_ALERT_WEBHOOK_SECRET", "") or ""
 TRUCE_API_PAGE_MAX = 500
 TRUCE_SCENARIO_DIR = PROJECT_DIR / "scenarios"
+
+# Safe routing (truce.routing): how far a route's endpoint may be from the nearest road,
+# and the default margin kept around open hazard areas.
+TRUCE_ROUTING_SNAP_MAX_M = env_int("TRUCE_ROUTING_SNAP_MAX_M", 2_000, minimum=1)
+TRUCE_ROUTING_HAZARD_BUFFER_M = env_int("TRUCE_ROUTING_HAZARD_BUFFER_M", 100, minimum=0)
