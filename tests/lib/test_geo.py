@@ -54,3 +54,31 @@ def test_to_geojson_round_trips_as_lists():
 def test_booleans_are_not_coordinates():
     with pytest.raises(geo.GeometryError, match="numbers"):
         geo.parse_geometry({"type": "Point", "coordinates": [True, 39]})
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"type": "LineString", "coordinates": [[46.5, 39.6]]},
+        {"type": "MultiLineString", "coordinates": [[[46.5, 39.6], [46.6, 39.7]], [[46.5, 39.6]]]},
+    ],
+)
+def test_a_line_of_one_position_is_refused_by_name(geometry):
+    with pytest.raises(geo.GeometryError, match="at least two positions"):
+        geo.parse_geometry(geometry)
+
+
+def test_geodesic_length_and_area_are_in_metres():
+    # One hundredth of a degree of latitude is about 1.1 km anywhere.
+    line = geo.parse_geometry({"type": "LineString", "coordinates": [[46.5, 39.6], [46.5, 39.61]]})
+    assert 1100 < geo.geodesic_length_m(line) < 1115
+    square = geo.parse_geometry(
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[46.5, 39.6], [46.51, 39.6], [46.51, 39.61], [46.5, 39.61], [46.5, 39.6]]
+            ],
+        }
+    )
+    # 1.11 km north-south by 0.857 km east-west at 39.6 degrees north.
+    assert 0.94e6 < geo.geodesic_area_m2(square) < 0.96e6

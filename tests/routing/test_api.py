@@ -121,3 +121,33 @@ def test_corridors_are_listed_by_visibility(
     assert route["segments"][0]["corridor"] == "Test corridor"
     route_b = Api(side_b_user).get("/routing/route", **{"from": A, "to": B}).json()
     assert route_b["segments"][0]["corridor"] is None
+
+
+def test_the_layer_needs_a_bbox_above_its_feature_limit(
+    grid: RoadNetwork, side_a_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truce.routing import selectors
+
+    monkeypatch.setattr(selectors, "GEOJSON_FEATURE_LIMIT", 10)
+    api = Api(side_a_user)
+    too_many = api.get("/routing/segments.geojson")
+    assert too_many.status_code == 422 and error_of(too_many)["field"] == "bbox"
+    small = api.get(
+        "/routing/segments.geojson",
+        bbox=f"{LON0 - 0.001},{LAT0 - 0.001},{LON0 + 0.015},{LAT0 + 0.001}",
+    )
+    assert {f["id"] for f in small.json()["features"]} == {"h-0-0", "h-0-1", "v-0-0", "v-0-1"}
+    assert api.get("/routing/segments.geojson", bbox="1,2,3").status_code == 422
+    closed = api.get("/routing/segments.geojson", status="closed").json()
+    assert closed["features"] == []
+
+
+def test_network_list_and_segment_detail(grid: RoadNetwork, side_a_user: User) -> None:
+    api = Api(side_a_user)
+    (network,) = api.get("/routing/networks").json()
+    assert network["slug"] == "grid" and network["segment_count"] == 40
+    assert network["source_format"] == "geojson" and len(network["source_sha256"]) == 64
+    detail = api.get("/routing/segments/h-0-0", network="grid").json()
+    assert detail["properties"]["road_class"] == "primary"
+    assert detail["properties"]["status_version"] == 0 and detail["properties"]["history"] == []
+    assert detail["geometry"]["type"] == "LineString"

@@ -239,3 +239,44 @@ def test_the_cli_imports_with_progress(
     assert "Network cli version 1: 40 segments" in out.out
     assert "done: 40 of 40" in out.err
     assert RoadNetwork.objects.get(slug="cli").name == "CLI grid"
+
+
+def test_an_upload_page_can_poll_the_import_progress(
+    parties: dict[str, Party], grid_file: Path, admin_user: object
+) -> None:
+    token = "abc123"
+    assert services.import_progress(admin_user, token)["phase"] == "waiting"  # type: ignore[arg-type]
+    key = services.import_progress_key(admin_user, token)  # type: ignore[arg-type]
+    services.network_import(
+        actor=admin_user,  # type: ignore[arg-type]
+        path=grid_file,
+        slug="up",
+        progress=services.cache_progress(key),
+    )
+    assert services.import_progress(admin_user, token) == {  # type: ignore[arg-type]
+        "done": 40,
+        "total": 40,
+        "phase": "done",
+    }
+
+
+def test_an_uploaded_file_is_imported_under_its_own_name(
+    parties: dict[str, Party], grid_file: Path, admin_user: object
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("roads.geojson", grid_file.read_bytes())
+    network = services.network_import_upload(
+        actor=admin_user,  # type: ignore[arg-type]
+        upload=upload,
+        slug="uploaded",
+        name="Uploaded roads",
+    )
+    assert network.source_name == "roads.geojson" and network.segment_count == 40
+    with pytest.raises(InvalidInput) as caught:
+        services.network_import_upload(
+            actor=admin_user,  # type: ignore[arg-type]
+            upload=SimpleUploadedFile("x.txt", b"hello"),
+            slug="bad",
+        )
+    assert caught.value.field == "file"

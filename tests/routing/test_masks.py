@@ -227,3 +227,27 @@ def test_places_by_pcode(grid: RoadNetwork, places: Any, side_b_user: User) -> N
     # A settlement the reader may not see is no place at all.
     with pytest.raises(InvalidInput, match="no settlement"):
         planning.plan_route(user=side_b_user, origin="T-A", destination=B)
+
+
+def test_status_changes_apply_to_the_next_route(grid: RoadNetwork) -> None:
+    """The graph is loaded once; a closure, then a reopening, reach the next query."""
+    assert keys(planning.plan_route(user=None, origin=A, destination=B))[2] == "h-0-2"
+    services.segment_status_set(
+        actor=None,
+        network=grid,
+        key="h-0-2",
+        fields={"status": "closed", "since": DAY},
+        expected_version=0,
+    )
+    assert "h-0-2" not in keys(planning.plan_route(user=None, origin=A, destination=B))
+    services.segment_status_set(
+        actor=None,
+        network=grid,
+        key="h-0-2",
+        fields={"status": "verified_clear", "since": DAY + dt.timedelta(days=2)},
+        expected_version=1,
+    )
+    again = planning.plan_route(user=None, origin=A, destination=B)
+    assert keys(again)[2] == "h-0-2"
+    assert again.segments[2]["status"] == "verified_clear"
+    assert again.segments[2]["status_since"] == "2020-11-14"

@@ -33,6 +33,7 @@ from truce.alerts.models import Alert, AlertStatus
 from truce.alerts.permissions import is_mission_user, may_respond
 from truce.alerts.serializers import is_overdue
 from truce.core.errors import DomainError, NotFound
+from truce.core.web import is_htmx
 from truce.ledger.selectors import record_history
 from truce.lib.time import utcnow
 
@@ -278,10 +279,6 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/_queue.html", {**_queue_context(request, user), "oob": True})
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _visible_alert(user: User, public_id: Any) -> Alert:
     try:
         return selectors.get_alert(user, public_id)
@@ -290,7 +287,7 @@ def _visible_alert(user: User, public_id: Any) -> Alert:
 
 
 def _after_answer(request: HttpRequest, user: User) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "alerts/_queue.html", {**_queue_context(request, user), "oob": True})
     target = request.POST.get("next") or reverse("alerts:queue")
     if not url_has_allowed_host_and_scheme(

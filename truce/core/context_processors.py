@@ -5,7 +5,15 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-RESPONSE_NAMESPACES = ("population", "detainees", "damage", "shelter", "winter", "mineaction", "routing")
+RESPONSE_NAMESPACES = (
+    "population",
+    "detainees",
+    "damage",
+    "shelter",
+    "winter",
+    "mineaction",
+    "routing",
+)
 
 
 def truce(request: HttpRequest) -> dict[str, Any]:

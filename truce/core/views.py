@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -49,6 +49,7 @@ from truce.core.registry_tables import (
     text,
 )
 from truce.core.sharing import visible
+from truce.core.web import is_htmx, viewer
 from truce.ledger.selectors import HistoryItem, record_history
 from truce.lib.csv_export import csv_response
 
@@ -80,22 +81,13 @@ HISTORY_HIDDEN = frozenset(
 )
 
 
-def _viewer(request: HttpRequest) -> User:
-    # login_required guarantees an authenticated core.User here.
-    return cast("User", request.user)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 # --- home and map -------------------------------------------------------------------------
 
 
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     counts = selectors.registry_counts(user)
     registries = [
         {"kind": kind, "title": registry.title, "count": counts[kind.replace("-", "_")]}
@@ -177,7 +169,7 @@ def _row(registry: Registry, record: Any, user: User) -> list[Cell]:
 @require_safe
 def registry_list(request: HttpRequest, kind: str) -> HttpResponseBase:
     registry = registry_for(kind)
-    user = _viewer(request)
+    user = viewer(request)
     form = registry.form(request.GET, user=user)
     rows = registry.rows(user, form.selector_kwargs())
     if request.GET.get("format") == "csv":
@@ -213,7 +205,7 @@ def _visible_or_404(registry: Registry, user: User, public_id: Any) -> Record:
 @require_safe
 def registry_detail(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
     registry = registry_for(kind)
-    user = _viewer(request)
+    user = viewer(request)
     record = _visible_or_404(registry, user, public_id)
     details = [(label, cell(record, user)) for label, cell in registry.details]
     geometry = getattr(record, "geometry", None) if registry.has_geometry else None
@@ -232,12 +224,12 @@ def registry_detail(request: HttpRequest, kind: str, public_id: Any) -> HttpResp
 @require_safe
 def registry_history(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
     registry = registry_for(kind)
-    user = _viewer(request)
+    user = viewer(request)
     record = _visible_or_404(registry, user, public_id)
     versions = _history_rows(record, record_history(record, user), user)
     context = {"registry": registry, "record": record, "versions": versions}
     # HTMX fills the tab with the fragment; a plain link (no script) gets a page.
-    template = "truce/_history.html" if _is_htmx(request) else "truce/registry_history.html"
+    template = "truce/_history.html" if is_htmx(request) else "truce/registry_history.html"
     return render(request, template, context)
 
 

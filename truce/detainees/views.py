@@ -9,7 +9,7 @@ transfer's row back; without script they post and come back to the page.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from truce.core.errors import DomainError, NotFound
 from truce.core.models import User
+from truce.core.web import is_htmx, viewer
 from truce.detainees import labels, rights, selectors, services
 from truce.detainees.forms import (
     CaseForm,
@@ -35,14 +36,6 @@ from truce.detainees.serializers import CSV_COLUMNS, case_csv_row, case_history_
 from truce.lib.csv_export import csv_response
 
 PAGE_SIZE = 100
-
-
-def _viewer(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _or_404(get: Any, user: User, public_id: Any) -> Any:
@@ -75,7 +68,7 @@ def _refuse(form: Any, error: DomainError) -> None:
 @login_required
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not selectors.may_enter(user):
         # Shown, not refused: the page says why there is nothing, and counts nothing.
         return render(request, "detainees/index.html", {"allowed": False})
@@ -99,7 +92,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def list_create(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not rights.may_hand_in_lists(user):
         raise Http404(_("No such page."))
     form = ListForm(request.POST or None, user=user)
@@ -136,7 +129,7 @@ def _case_rows(cases: Any, user: User) -> list[dict[str, Any]]:
 @login_required
 @require_safe
 def list_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     side_list = _or_404(selectors.list_get, user, public_id)
     page = Paginator(selectors.cases_visible_to(user, side_list=side_list), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -155,7 +148,7 @@ def list_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_create(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     side_list = _or_404(selectors.list_get, user, public_id)
     if not rights.may_keep_list(user, side_list):
         raise Http404(_("No such page."))
@@ -222,14 +215,14 @@ def _case_page(request: HttpRequest, user: User, case: Case, **forms: Any) -> Ht
 @login_required
 @require_safe
 def case_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     return _case_page(request, user, _or_404(selectors.case_get, user, public_id))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     case = _or_404(selectors.case_get, user, public_id)
     if not rights.may_keep_list(user, case.side_list):
         raise Http404(_("No such page."))
@@ -255,7 +248,7 @@ def case_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def case_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     case = _or_404(selectors.case_get, user, public_id)
     form = VersionForm(request.POST)
     if form.is_valid():
@@ -274,7 +267,7 @@ def case_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def case_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     case = _or_404(selectors.case_get, user, public_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -297,7 +290,7 @@ def case_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_safe
 def cases_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The cases the reader may see, with the same field-by-field redaction as the pages."""
-    user = _viewer(request)
+    user = viewer(request)
     if not selectors.may_export(user):
         raise Http404(_("No such page."))
     side_list = None
@@ -315,7 +308,7 @@ def cases_csv(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 @require_safe
 def exchange_list(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not selectors.may_enter(user):
         raise Http404(_("No such page."))
     page = Paginator(selectors.exchanges_visible_to(user), PAGE_SIZE).get_page(
@@ -332,7 +325,7 @@ def exchange_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def exchange_create(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not rights.may_run_exchanges(user):
         raise Http404(_("No such page."))
     verified = selectors.cases_visible_to(user, status=CaseStatus.VERIFIED).order_by("reference")
@@ -376,7 +369,7 @@ def _exchange_log(user: User, exchange: Exchange, transfers: list[Transfer]) -> 
 @login_required
 @require_safe
 def exchange_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     exchange: Exchange = _or_404(selectors.exchange_get, user, public_id)
     transfers = list(selectors.transfers_visible_to(user, exchange=exchange))
     context = {
@@ -394,7 +387,7 @@ def exchange_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def exchange_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     exchange = _or_404(selectors.exchange_get, user, public_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -417,7 +410,7 @@ def exchange_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
 def _after_transfer(
     request: HttpRequest, user: User, transfer: Transfer, error: str | None
 ) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         fresh = selectors.transfer_get(user, transfer.public_id)
         context = {"row": _transfer_row(user, fresh), "error": error}
         return render(request, "detainees/_transfer_row.html", context)
@@ -431,7 +424,7 @@ def _after_transfer(
 @login_required
 @require_POST
 def transfer_hand_over(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     transfer = _or_404(selectors.transfer_get, user, public_id)
     form = VersionForm(request.POST)
     error = None
@@ -450,7 +443,7 @@ def transfer_hand_over(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_confirm(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     transfer = _or_404(selectors.transfer_get, user, public_id)
     form = ConfirmForm(request.POST)
     error = None

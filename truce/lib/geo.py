@@ -71,6 +71,17 @@ def _check_positions(geojson: dict[str, Any]) -> None:
             raise GeometryError(f"latitude {lat} is out of range [-90, 90]")
 
 
+def _check_lines(geojson: dict[str, Any]) -> None:
+    """RFC 7946: a LineString has two or more positions (GEOS would raise on one)."""
+    gtype = geojson.get("type")
+    lines = [geojson.get("coordinates")] if gtype == "LineString" else []
+    if gtype == "MultiLineString":
+        lines = list(geojson.get("coordinates") or [])
+    for line in lines:
+        if len(line or []) < 2:
+            raise GeometryError("a line needs at least two positions")
+
+
 def _check_rings(geojson: dict[str, Any]) -> None:
     """RFC 7946: every linear ring is closed and has at least four positions.
 
@@ -111,6 +122,7 @@ def parse_geometry(value: Any, *, allowed: frozenset[str] | None = None) -> Base
     if "coordinates" not in value:
         raise GeometryError("geometry has no coordinates")
     _check_positions(value)
+    _check_lines(value)
     _check_rings(value)
     try:
         geom = shape(value)

@@ -10,7 +10,7 @@ write, and anyone else posting gets the same 404 as for a hidden record.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from truce.core.errors import DomainError, NotFound
 from truce.core.models import User
 from truce.core.serializers import reference
+from truce.core.web import viewer
 from truce.monitoring import selectors, services
 from truce.monitoring.forms import (
     DIRECTION_LABELS,
@@ -34,11 +35,6 @@ from truce.monitoring.models import Observation
 from truce.monitoring.web import observation_history_rows, observation_rows
 
 
-def _viewer(request: HttpRequest) -> User:
-    # login_required guarantees an authenticated core.User here.
-    return cast(User, request.user)
-
-
 def _observation_or_404(user: User, public_id: Any) -> Observation:
     try:
         return selectors.observation_get(user, str(public_id))
@@ -48,7 +44,7 @@ def _observation_or_404(user: User, public_id: Any) -> Observation:
 
 def _changeable(request: HttpRequest, public_id: Any) -> tuple[User, Observation]:
     """The observation to change: 404 if hidden or not the viewer's to change."""
-    user = _viewer(request)
+    user = viewer(request)
     observation = _observation_or_404(user, public_id)
     if not services.may_correct(user, observation):
         raise Http404(_("No such observation."))
@@ -105,7 +101,7 @@ def _page(
 @login_required
 @require_safe
 def observation_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     return _page(request, user, _observation_or_404(user, public_id))
 
 
@@ -157,7 +153,7 @@ def observation_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_safe
 def observation_history(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     try:
         observation = selectors.observation_record_get(user, str(public_id))
     except NotFound:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from truce.core.errors import Conflict, DomainError, NotFound
 from truce.core.models import Facility, User
 from truce.core.serializers import reference
+from truce.core.web import is_htmx, viewer
 from truce.lib.time import utcnow, window_of
 from truce.monitoring import lookups, selectors, services
 from truce.monitoring.forms import (
@@ -56,15 +57,6 @@ from truce.monitoring.web import (
 
 PAGE_SIZE = 50
 RECENT_OBSERVATIONS = 50
-
-
-def _viewer(request: HttpRequest) -> User:
-    # login_required guarantees an authenticated core.User here.
-    return cast(User, request.user)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def current_window() -> dt.date:
@@ -131,7 +123,7 @@ def _mission_zone_name() -> str:
 @login_required
 @require_safe
 def incident_map(request: HttpRequest) -> HttpResponse:
-    form = _incident_filter(request, _viewer(request), current_window())
+    form = _incident_filter(request, viewer(request), current_window())
     context = {
         "form": form,
         "current_window": current_window(),
@@ -145,7 +137,7 @@ def incident_map(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def incident_list(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     # Newest first, any day, unless the URL says otherwise.
     form = _incident_filter(request, user, None)
     rows = selectors.incidents_visible_to(user, **form.selector_kwargs())
@@ -158,7 +150,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "map_query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
     }
     template = (
-        "monitoring/_incident_table.html" if _is_htmx(request) else "monitoring/incident_list.html"
+        "monitoring/_incident_table.html" if is_htmx(request) else "monitoring/incident_list.html"
     )
     return render(request, template, context)
 
@@ -233,13 +225,13 @@ def _incident_page(
 @login_required
 @require_safe
 def incident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     return _incident_page(request, user, _incident_or_404(user, public_id))
 
 
 def _reviewable(request: HttpRequest, public_id: Any) -> tuple[User, Incident]:
     """The incident to change: 404 if hidden, 403 if visible but not the viewer's to change."""
-    user = _viewer(request)
+    user = viewer(request)
     incident = _incident_or_404(user, public_id)
     if not _can_verify(user):
         raise DjangoPermissionDenied(_("Only the mission's reviewers may change incidents."))
@@ -383,7 +375,7 @@ def _can_check_in(user: User) -> bool:
 @login_required
 @require_safe
 def post_list(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     context = {
         "rows": check_in_rows(user),
         "overdue_hours": int(CHECK_IN_OVERDUE.total_seconds() // 3600),
@@ -418,14 +410,14 @@ def _post_page(
 @login_required
 @require_safe
 def post_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     return _post_page(request, user, _post_or_404(user, code), None)
 
 
 @login_required
 @require_POST
 def post_check_in(request: HttpRequest, code: str) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     post = _post_or_404(user, code)
     form = CheckInForm(request.POST)
     if form.is_valid():
@@ -476,7 +468,7 @@ def _observe_page(request: HttpRequest, form: ObservationForm, status: int = 200
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def observe(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if request.method != "POST":
         return _observe_page(request, ObservationForm(user=user))
     form = ObservationForm(request.POST, user=user)
@@ -511,6 +503,6 @@ def observe(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def counts(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     context = counts_page_context(request.GET, user, current_window())
     return render(request, "monitoring/counts.html", context)

@@ -7,7 +7,7 @@ fields arrive redacted for the viewer and another party's records never show.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from truce.core.errors import DomainError, NotFound, PermissionDenied
 from truce.core.figures import FigureQuery, figure_value
 from truce.core.models import Settlement, User
 from truce.core.selectors import settlements_visible_to
+from truce.core.web import viewer
 from truce.lib.csv_export import csv_response
 from truce.lib.time import utcnow
 from truce.population import geojson, selectors, services
@@ -51,10 +52,6 @@ FIGURES = (
 )
 
 
-def _viewer(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _may(user: User, roles: Any, *, agencies: bool = False) -> bool:
     from truce.core.sharing import Scope
 
@@ -81,7 +78,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 @login_required
 @require_safe
 def overview(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     query = FigureQuery(user=user)
     points = selectors.monitoring_points_visible_to(user)
     codes = [p.code for p in points]
@@ -121,7 +118,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def point_list(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     totals = selectors.flow_totals_by_point(user)
     rows = [
         {
@@ -137,7 +134,7 @@ def point_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def point_detail(request: HttpRequest, code: str) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     try:
         point = selectors.monitoring_point_get(user, code)
     except NotFound:
@@ -195,7 +192,7 @@ def point_detail(request: HttpRequest, code: str) -> HttpResponseBase:
 @login_required
 @require_safe
 def return_list(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     form = ReturnFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
@@ -244,7 +241,7 @@ def return_list(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def return_new(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not _may(user, MOVEMENT_ROLES):
         return render(request, "population/not_allowed.html", status=403)
     points = selectors.monitoring_points_visible_to(user)
@@ -275,7 +272,7 @@ def _household_filters(form: HouseholdFilterForm) -> dict[str, Any]:
 @login_required
 @require_safe
 def household_list(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     form = HouseholdFilterForm(request.GET or None)
     rows = selectors.households_visible_to(user, **_household_filters(form))
     if request.GET.get("format") == "csv":
@@ -311,7 +308,7 @@ def _household(user: User, public_id: Any) -> Household:
 @login_required
 @require_safe
 def household_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     household = _household(user, public_id)
     history = list(reversed(selectors.household_history(household, user)))
     context = {
@@ -353,7 +350,7 @@ def _initial(household: Household) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_form(request: HttpRequest, public_id: Any = None) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not _may(user, HOUSEHOLD_ROLES, agencies=True):
         return render(request, "population/not_allowed.html", status=403)
     household = _household(user, public_id) if public_id else None

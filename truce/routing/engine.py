@@ -20,9 +20,13 @@ process) from plain arrays of the network's segments:
   the CSR's last row with edges to the segment's ends (the fraction of the
   segment's cost to each), the destination is reached from the ends of its
   segment. Fractions are along the line in that projection.
-- Shortest path by travel time with scipy.sparse.csgraph.dijkstra, with
-  `limit` a multiple of the crow-fly time at the profile's top speed (a lower
-  bound of any route's time), and a full search only when that finds nothing.
+- Shortest path by travel time: two scipy.sparse.csgraph.dijkstra searches,
+  forward from the origin and backward from the destination (on the reverse
+  CSR), each cut off with `limit` at just over half the expected time (from
+  the crow-fly time at the profile's top speed, a lower bound, and the ratio
+  past routes on this graph showed); the cheapest meeting is provably optimal
+  when it costs at most twice the limit, else the limit is raised (see
+  shortest_path). prepare() lays a cost array out once per mask state.
 - Hazard areas are buffered in metres in a local equirectangular projection
   centred on each area (see buffered), and matched to segments by the STRtree
   with an exact intersection test.
@@ -294,6 +298,10 @@ class RoadGraph:
             candidates = candidates[allowed[candidates]]
         if not len(candidates):
             return None
+        # Distances in plain degrees overstate east-west ones by 1/cos(lat) at most:
+        # only lines within that factor of the nearest can be the nearest in metres.
+        raw = shapely.distance(self.lines[candidates], shapely.points(lon, lat))
+        candidates = candidates[raw <= raw.min() / coslat + 1e-12]
         scale = np.array([coslat, 1.0]) * math.radians(1.0) * EARTH_RADIUS_M
 
         def local(xy: np.ndarray) -> np.ndarray:

@@ -77,6 +77,7 @@ def graph_from_rows(rows: list[tuple[Any, ...]]) -> RoadGraph:
 
 
 STATUS_CODES = {state: code for code, state in enumerate(SegmentState.values)}
+STATUS_NAMES = list(SegmentState.values)
 CLOSED = STATUS_CODES[SegmentState.CLOSED.value]
 VERIFIED_CLEAR = STATUS_CODES[SegmentState.VERIFIED_CLEAR.value]
 
@@ -93,6 +94,10 @@ SEGMENT_COLUMNS = (
     "max_weight_t",
     "geometry",
     "status",
+    "name",
+    "bridge",
+    "status_since",
+    "status_version",
 )
 
 
@@ -111,6 +116,12 @@ class LoadedNetwork:
         self.row_ids = np.array([r[0] for r in rows], dtype=np.int64)
         # Statuses as small codes: comparing a million of them is then a vector op.
         self.status = np.array([STATUS_CODES[r[11]] for r in rows], dtype=np.int8)
+        # What a route's segment list says of a segment with no status record:
+        # kept here, so a route reads the database only for segments with a history.
+        self.names = [r[12] for r in rows]
+        self.bridge = np.array([r[13] for r in rows], dtype=bool)
+        self.since = [r[14] for r in rows]
+        self.history = np.array([r[15] > 0 for r in rows], dtype=bool)
         self.status_seen = self._newest_status()
         self.masks: dict[tuple[Any, ...], MaskState] = {}
         self.lock = threading.Lock()
@@ -136,6 +147,7 @@ class LoadedNetwork:
                 index = self.graph.index.get(key)
                 if index is not None:
                     self.status[index] = STATUS_CODES[status]
+                    self.history[index] = True
             self.status_seen = newest
 
 
@@ -465,26 +477,32 @@ def _set_snaps(plan: RoutePlan, snaps: list[Snap]) -> None:
 def _segments(
     user: User | None, net: RoadNetwork, loaded: LoadedNetwork, path: Path, costs: np.ndarray
 ) -> list[dict[str, Any]]:
-    keys = [loaded.graph.keys[p.segment] for p in path.pieces]
-    rows = _rows_of(loaded, [p.segment for p in path.pieces])
+    graph = loaded.graph
+    indices = [p.segment for p in path.pieces]
+    # Only segments with status records need the database (and the reader's view of them).
+    rows = _rows_of(loaded, [i for i in indices if loaded.history[i]])
     seen = selectors.statuses_seen_by(user, rows.values())
     corridors = selectors.corridor_of_segments(user, net)
     out = []
-    for piece, key, length in zip(path.pieces, keys, path.lengths, strict=True):
-        row = rows[key]
-        status, since, _ = seen[key]
+    for piece, i, length in zip(path.pieces, indices, path.lengths, strict=True):
+        key = graph.keys[i]
+        if key in seen:
+            status, since, _ = seen[key]
+        else:
+            status, since = STATUS_NAMES[int(loaded.status[i])], loaded.since[i]
+        weight = float(graph.max_weight[i])
         out.append(
             {
                 "key": key,
-                "name": row.name,
-                "road_class": row.road_class,
+                "name": loaded.names[i],
+                "road_class": str(graph.road_class[i]),
                 "status": status,
                 "status_since": since.isoformat() if since else None,
                 "length_m": round(length, 1),
-                "duration_s": round(float(costs[piece.segment]) * abs(piece.end - piece.start), 1),
+                "duration_s": round(float(costs[i]) * abs(piece.end - piece.start), 1),
                 "corridor": corridors.get(key),
-                "max_weight_t": row.max_weight_t,
-                "bridge": row.bridge,
+                "max_weight_t": weight if math.isfinite(weight) else None,
+                "bridge": bool(loaded.bridge[i]),
             }
         )
     return out

@@ -127,7 +127,8 @@ def corridors_visible_to(
 def corridor_of_segments(user: User | None, network: RoadNetwork) -> dict[str, str]:
     """segment key -> corridor name, for the corridors the reader may see."""
     names: dict[str, str] = {}
-    for corridor in corridors_visible_to(user, network):
+    # The network is the caller's, already read through network_for.
+    for corridor in visible(Corridor.objects.filter(network=network), user).order_by("name"):
         for key in corridor.segment_keys or []:
             names.setdefault(key, corridor.name)
     return names

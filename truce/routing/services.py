@@ -129,6 +129,41 @@ def network_import(
     )
 
 
+def network_import_upload(
+    *,
+    actor: User | None,
+    upload: Any,
+    slug: str,
+    name: str | None = None,
+    source: str = "",
+    visibility: Visibility = None,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """network_import for an uploaded file (Django's UploadedFile, or any object with
+    .read() and .name): spooled to a temporary file, which osmium needs, then removed."""
+    import tempfile
+
+    if upload is None:
+        raise InvalidInput("choose a GeoJSON or OSM PBF file", field="file")
+    original = Path(str(getattr(upload, "name", "") or "upload")).name
+    with tempfile.TemporaryDirectory(prefix="truce-roads-") as folder:
+        path = Path(folder) / "network"
+        with path.open("wb") as out:
+            chunks = upload.chunks() if hasattr(upload, "chunks") else iter([upload.read()])
+            for chunk in chunks:
+                out.write(chunk)
+        return network_import(
+            actor=actor,
+            path=path,
+            slug=slug,
+            name=name,
+            source_name=original,
+            source=source,
+            visibility=visibility,
+            progress=progress,
+        )
+
+
 @transaction.atomic
 def _write_network(
     *,

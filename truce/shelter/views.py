@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from truce.core.errors import DomainError, NotFound
 from truce.core.models import User
+from truce.core.web import is_htmx, viewer
 from truce.lib.time import utcnow
 from truce.shelter import allocation, gap, selectors, services
 from truce.shelter.forms import AsOfForm, OccupancyForm, RunForm, StatusForm, refuse
@@ -28,14 +29,6 @@ from truce.shelter.web import area_chart, date_chart, placement_rows, status_tim
 
 CHART_DAYS = 21
 PLACEMENT_LIMIT = 500
-
-
-def _viewer(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _as_of(request: HttpRequest, user: User) -> tuple[AsOfForm, dt.date]:
@@ -89,7 +82,7 @@ CSV_COLUMNS = (
 @login_required
 @require_safe
 def shelter_list(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     form, day = _as_of(request, user)
     rows = selectors.shelter_places(user, day)
     if request.GET.get("format") == "csv":
@@ -179,14 +172,14 @@ def _shelter_page(
 @login_required
 @require_safe
 def shelter_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     return _shelter_page(request, user, _shelter_or_404(user, public_id))
 
 
 @login_required
 @require_POST
 def shelter_occupancy(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     shelter = _shelter_or_404(user, public_id)
     form = OccupancyForm(request.POST)
     if form.is_valid():
@@ -202,7 +195,7 @@ def shelter_occupancy(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def shelter_status(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     shelter = _shelter_or_404(user, public_id)
     form = StatusForm(request.POST)
     if form.is_valid():
@@ -227,7 +220,7 @@ def shelter_status(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_safe
 def gap_view(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     form, day = _as_of(request, user)
     current = gap.gap_as_of(user, day)
     points = gap.gap_by_date(user, day - dt.timedelta(days=7), CHART_DAYS)
@@ -260,7 +253,7 @@ def _allocation_context(user: User, run: AllocationRun | None) -> dict[str, Any]
 @require_http_methods(["GET", "HEAD", "POST"])
 def allocation_view(request: HttpRequest) -> HttpResponse:
     """The current run and its placements; mission staff with the role may rerun it."""
-    user = _viewer(request)
+    user = viewer(request)
     may_run = allocation.may_allocate(user)
     day = selectors.latest_data_day(user, utcnow().date())
     dry = None
@@ -293,14 +286,14 @@ def allocation_view(request: HttpRequest) -> HttpResponse:
         "dry": dry,
         "runs": list(selectors.runs_visible_to(user)[:20]),
     }
-    template = "shelter/_allocation_result.html" if _is_htmx(request) else "shelter/allocation.html"
+    template = "shelter/_allocation_result.html" if is_htmx(request) else "shelter/allocation.html"
     return render(request, template, context, status=status)
 
 
 @login_required
 @require_safe
 def run_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     run = _run_or_404(user, public_id)
     context = _allocation_context(user, run)
     if request.GET.get("format") == "csv":
@@ -330,7 +323,7 @@ def run_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_safe
 def shelter_map(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     day = selectors.latest_data_day(user, utcnow().date())
     config = {
         "geojsonUrl": f"{get_script_prefix()}api/v1/shelter/shelters.geojson?as_of={day}",

@@ -8,7 +8,7 @@ everywhere; a refusal from a service is shown on the field it names.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from truce.core.errors import DomainError, PermissionDenied
 from truce.core.models import Settlement, User
 from truce.core.selectors import admin_areas_visible_to, settlements_visible_to
+from truce.core.web import viewer
 from truce.lib.csv_export import csv_response
 from truce.lib.time import utcnow
 from truce.winter import selectors, services
@@ -44,10 +45,6 @@ PAGE_SIZE = 100
 STATE_LABELS = dict(ServiceState.choices)
 UTILITY_LABELS = dict(Utility.choices)
 TOTAL_COLUMNS = (*ServiceState.values, selectors.UNKNOWN)
-
-
-def _viewer(request: HttpRequest) -> User:
-    return cast("User", request.user)
 
 
 def _may_write(user: User) -> bool:
@@ -80,7 +77,7 @@ def _refuse(form: Any, error: DomainError) -> None:
 @login_required
 @require_safe
 def readiness(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     form = ReadinessFilterForm(request.GET or None, areas=_areas(user))
     as_of = form.as_of_or(selectors.latest_report_day(user, not_after=utcnow().date()))
     area = form.value("area")
@@ -146,7 +143,7 @@ def _settlement_or_404(user: User, pcode: str) -> Settlement:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def settlement(request: HttpRequest, pcode: str) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     place = _settlement_or_404(user, pcode)
     may_write = _may_write(user)
     report_form = UtilityReportForm(prefix="report", initial={"since": utcnow().date()})
@@ -213,7 +210,7 @@ def _need_labels() -> dict[str, dict[str, Any]]:
 @login_required
 @require_http_methods(["POST"])
 def need_status(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     need = selectors.needs_visible_to(user).filter(public_id=public_id).first()
     if need is None:
         raise Http404("no such need")
@@ -243,7 +240,7 @@ def need_status(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_safe
 def need_list(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     form = NeedFilterForm(request.GET or None, areas=_areas(user))
     rows = selectors.needs_visible_to(user, **form.selector_kwargs()).order_by(
         "settlement__display_name", "category", "item"
