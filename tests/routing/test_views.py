@@ -115,6 +115,13 @@ def _status_form(**fields: Any) -> dict[str, Any]:
     return {f"segment-{name}": value for name, value in fields.items()}
 
 
+def _map_config(html: str) -> dict[str, Any]:
+    """The planner map's configuration, as the page hands it to its script."""
+    found = re.search(r'id="planner-map-config" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    return dict(json.loads(found.group(1)))
+
+
 def _plan(user: User, **extra: Any) -> Any:
     return _client(user).get(reverse("routing:planner"), {"from": FROM, "to": TO, **extra})
 
@@ -133,9 +140,7 @@ def test_the_planner_shows_the_route_its_segments_and_a_sheet_link(
     assert 'data-segment="ad"' not in html
     assert "Test corridor" in html
     assert reverse("routing:sheet") + "?from=46.5%2C39.5&amp;to=46.54%2C39.5" in html
-    config = json.loads(
-        html.split('id="planner-map-config" type="application/json">')[1].split("<")[0]
-    )
+    config = _map_config(html)
     assert [p["key"] for p in config["pieces"]] == ["ab", "bc"]
     assert config["pieces"][0]["coordinates"][0] == A
 
@@ -284,13 +289,15 @@ def test_mission_staff_change_a_status_with_the_version_they_saw(
     assert segment.status == "closed"
 
 
-def test_the_hazards_layer_has_only_what_the_reader_may_see(
+def test_the_maps_draw_mine_action_s_layer_of_what_the_reader_may_see(
     network: RoadNetwork, agency_user: User, side_b_user: User
 ) -> None:
     _hazard_over_b(["side_b"])
-    url = reverse("routing:hazards-layer")
-    assert _client(agency_user).get(url).json()["features"] == []
-    (feature,) = _client(side_b_user).get(url).json()["features"]
+    html = _client(agency_user).get(reverse("routing:planner")).content.decode()
+    config = _map_config(html)
+    assert config["hazardsUrl"] == reverse("api:mineaction_hazards_layer") + "?status=open"
+    assert _client(agency_user).get(config["hazardsUrl"]).json()["features"] == []
+    (feature,) = _client(side_b_user).get(config["hazardsUrl"]).json()["features"]
     assert feature["properties"]["reference"] == "HA-T-1"
 
 

@@ -32,6 +32,8 @@ STATUS_COLOURS = {
 HAZARD_COLOUR = "#b91c1c"
 # A snapped endpoint farther than this from the place asked is worth a warning.
 SNAP_WARNING_M = 300.0
+# The route sheet draws the hazard areas within about 5 km of the route's box.
+NEAR_MARGIN_DEG = 0.05
 
 
 def as_contract(result: Any) -> dict[str, Any]:
@@ -353,24 +355,6 @@ def route_svg(
     )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def hazards_near(
-    hazards: Iterable[dict[str, Any]], bbox: Sequence[float], margin_deg: float = 0.05
-) -> list[dict[str, Any]]:
-    """The hazards whose box meets the route's box grown by a margin (about 5 km)."""
-    x0, y0, x1, y1 = (
-        bbox[0] - margin_deg,
-        bbox[1] - margin_deg,
-        bbox[2] + margin_deg,
-        bbox[3] + margin_deg,
-    )
-    near = []
-    for hazard in hazards:
-        b = hazard.get("bbox")
-        if b and b[0] <= x1 and b[2] >= x0 and b[1] <= y1 and b[3] >= y0:
-            near.append(hazard)
-    return near
 
 
 def route_bbox(route: dict[str, Any]) -> list[float] | None:

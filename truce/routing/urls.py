@@ -10,7 +10,6 @@ urlpatterns = [
     path("", views.planner, name="planner"),
     path("sheet/", views.route_sheet, name="sheet"),
     path("roads/", views.roads, name="roads"),
-    path("hazards.geojson", views.hazards_layer, name="hazards-layer"),
     # Segment keys hold slashes (osm:way/<id>/<n>), hence path.
     path(
         "networks/<slug:slug>/segments/<path:key>/status/",

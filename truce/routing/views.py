@@ -1,5 +1,6 @@
 """Routing screens: the route planner, the printable route sheet, the road status layer
-and its segment panels, the open hazards layer they draw, and the network import.
+and its segment panels, and the network import. The maps draw the open hazard areas
+from mine action's layer (/api/v1/mineaction/hazards.geojson).
 
 Views parse, call truce.routing.services.plan_route or a selector, and render; what
 a party may not see is absent here as everywhere (the route itself avoids every
@@ -8,10 +9,7 @@ hazard the mission knows, but reports only what the reader may see).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -21,14 +19,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from truce.core.errors import DomainError, NotFound, PermissionDenied
 from truce.core.models import User
-from truce.core.selectors import settlements_visible_to
+from truce.core.selectors import BBoxFilter, settlements_visible_to
 from truce.lib.time import utcnow
 from truce.mineaction.models import HazardStatus
 from truce.mineaction.selectors import hazard_areas_visible_to
@@ -81,11 +79,8 @@ def _labels() -> dict[str, str]:
 
 
 def _hazards_url() -> str:
-    """Mine action's own layer of open hazard areas, or ours until it exists."""
-    try:
-        return reverse("api:mineaction_hazards_layer") + "?status=open"
-    except NoReverseMatch:
-        return reverse("routing:hazards-layer")
+    """Mine action's layer of the open hazard areas (it filters by the reader's party)."""
+    return reverse("api:mineaction_hazards_layer") + "?status=open"
 
 
 # --- the route planner and the route sheet -----------------------------------------------
@@ -138,18 +133,13 @@ def planner(request: HttpRequest) -> HttpResponseBase:
 
 
 def _hazard_shapes(user: User, bbox: list[float] | None) -> list[dict[str, Any]]:
-    """The open hazard areas the reader may see, as {reference, name, geometry, bbox}."""
-    rows = hazard_areas_visible_to(user).filter(status=HazardStatus.OPEN)
-    shapes = [
-        {
-            "reference": h.reference,
-            "name": h.name,
-            "geometry": h.geometry,
-            "bbox": [h.min_lon, h.min_lat, h.max_lon, h.max_lat],
-        }
-        for h in rows
-    ]
-    return sheet.hazards_near(shapes, bbox) if bbox else shapes
+    """The open hazard areas the reader may see (near a box, ~5 km around it, if given)."""
+    near = None
+    if bbox is not None:
+        m = sheet.NEAR_MARGIN_DEG
+        near = BBoxFilter(bbox[0] - m, bbox[1] - m, bbox[2] + m, bbox[3] + m)
+    rows = hazard_areas_visible_to(user, status=HazardStatus.OPEN, bbox=near)
+    return [{"reference": h.reference, "name": h.name, "geometry": h.geometry} for h in rows]
 
 
 @login_required
@@ -181,33 +171,6 @@ def route_sheet(request: HttpRequest) -> HttpResponseBase:
         "status_labels": STATUS_LABELS,
     }
     return render(request, "routing/sheet.html", context)
-
-
-# --- layers -------------------------------------------------------------------------------
-
-
-@login_required
-@require_safe
-def hazards_layer(request: HttpRequest) -> JsonResponse:
-    """Open hazard areas the reader may see, as GeoJSON (until mineaction's own layer)."""
-    raw = request.GET.get("bbox")
-    bbox = None
-    if raw:
-        try:
-            bbox = [float(v) for v in raw.split(",")]
-        except ValueError:
-            bbox = None
-        if bbox is not None and len(bbox) != 4:
-            bbox = None
-    features = [
-        {
-            "type": "Feature",
-            "geometry": h["geometry"],
-            "properties": {"reference": h["reference"], "name": h["name"], "status": "open"},
-        }
-        for h in _hazard_shapes(_viewer(request), bbox)
-    ]
-    return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
 # --- the road status layer ----------------------------------------------------------------
@@ -356,19 +319,12 @@ def network_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"] or uuid.uuid4().hex
         progress = services.cache_progress(services.import_progress_key(user, token))
-        upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower() or ".bin"
-        handle, name = tempfile.mkstemp(suffix=suffix)
         try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            network = services.network_import(
+            network = services.network_import_upload(
                 actor=user,
-                path=name,
+                upload=form.cleaned_data["file"],
                 slug=form.cleaned_data["slug"],
                 name=form.cleaned_data["name"] or None,
-                source_name=upload.name,
                 progress=progress,
             )
         except DomainError as exc:
@@ -383,8 +339,6 @@ def network_import(request: HttpRequest) -> HttpResponse:
                 % {"count": network.segment_count, "name": network.name},
             )
             return redirect(f"{reverse('routing:roads')}?network={network.slug}")
-        finally:
-            Path(name).unlink(missing_ok=True)
     if not form.is_bound:
         form = NetworkImportForm(initial={"token": uuid.uuid4().hex})
     return render(request, "routing/import.html", {"form": form, "may_import": True})
