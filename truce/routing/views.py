@@ -10,7 +10,7 @@ hazard the mission knows, but reports only what the reader may see).
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from truce.core.errors import DomainError, NotFound, PermissionDenied
 from truce.core.models import User
 from truce.core.selectors import BBoxFilter, settlements_visible_to
+from truce.core.web import viewer
 from truce.lib.time import utcnow
 from truce.mineaction.models import HazardStatus
 from truce.mineaction.selectors import hazard_areas_visible_to
@@ -44,10 +45,6 @@ STATUS_LABELS = {key: str(label) for key, label in SegmentState.choices}
 MAX_DRAWN_BLOCKERS = 50
 # The road status page lists this many segments under its map; the map shows them all.
 SEGMENT_ROWS = 300
-
-
-def _viewer(request: HttpRequest) -> User:
-    return cast("User", request.user)
 
 
 def _may_change_status(user: User) -> bool:
@@ -87,7 +84,7 @@ def _hazards_url() -> str:
 
 
 def _plan(request: HttpRequest) -> tuple[PlannerForm, sheet.RouteView | None]:
-    user = _viewer(request)
+    user = viewer(request)
     places = [(s.pcode, s.display_name) for s in settlements_visible_to(user)]
     networks = [(n.slug, n.name) for n in _networks(user)]
     form = PlannerForm(request.GET or None, places=places, networks=networks)
@@ -111,7 +108,7 @@ def planner(request: HttpRequest) -> HttpResponseBase:
         "form": form,
         "view": view,
         "status_labels": STATUS_LABELS,
-        "may_import": _may_import(_viewer(request)),
+        "may_import": _may_import(viewer(request)),
         "sheet_query": urlencode(form.params()) if view else "",
         "map_config": {
             "hazardsUrl": _hazards_url(),
@@ -157,7 +154,7 @@ def route_sheet(request: HttpRequest) -> HttpResponseBase:
             {"form": form, "view": None, "status_labels": STATUS_LABELS, "map_config": {}},
             status=422,
         )
-    user = _viewer(request)
+    user = viewer(request)
     bbox = sheet.route_bbox(view.route)
     hazards = _hazard_shapes(user, bbox)
     svg = sheet.route_svg(view, hazards)
@@ -179,7 +176,7 @@ def route_sheet(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_safe
 def roads(request: HttpRequest) -> HttpResponseBase:
-    user = _viewer(request)
+    user = viewer(request)
     networks = _networks(user)
     form = RoadsFilterForm(request.GET or None, networks=[(n.slug, n.name) for n in networks])
     chosen = networks[0] if networks else None
@@ -263,7 +260,7 @@ def _segment_context(
 @require_safe
 def segment(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """The segment's panel (into the status page, by HTMX), or a page of its own."""
-    context = _segment_context(_viewer(request), slug, key)
+    context = _segment_context(viewer(request), slug, key)
     if request.headers.get("HX-Request"):
         return render(request, "routing/_segment_panel.html", context)
     return render(request, "routing/segment.html", context)
@@ -273,7 +270,7 @@ def segment(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 @require_POST
 def segment_status(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """A new status of a segment, from the panel's HTMX form (with the expected version)."""
-    user = _viewer(request)
+    user = viewer(request)
     if not _may_change_status(user):
         raise DjangoPermissionDenied
     context = _segment_context(user, slug, key)
@@ -312,7 +309,7 @@ def segment_status(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def network_import(request: HttpRequest) -> HttpResponse:
-    user = _viewer(request)
+    user = viewer(request)
     if not _may_import(user):
         raise DjangoPermissionDenied
     form = NetworkImportForm(request.POST or None, request.FILES or None)
@@ -347,4 +344,4 @@ def network_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def import_progress(request: HttpRequest, token: str) -> JsonResponse:
-    return JsonResponse(services.import_progress(_viewer(request), token))
+    return JsonResponse(services.import_progress(viewer(request), token))
