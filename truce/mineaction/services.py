@@ -15,6 +15,7 @@ from django.db import transaction
 from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import AdminArea, Organisation, RoleCode, Settlement, User
 from truce.core.records import record_create, record_update
+from truce.core.references import area_ref, organisation_ref, settlement_ref
 from truce.core.sharing import Scope
 from truce.lib import geo
 from truce.lib.time import utcnow
@@ -83,35 +84,17 @@ def _places(checked: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settlement(value: Any, *, required: bool) -> Settlement | None:
-    if isinstance(value, Settlement):
-        return value
-    if value in (None, ""):
-        if required:
-            raise InvalidInput("a settlement (its P-code) is required", field="settlement")
-        return None
-    row = Settlement.objects.filter(pcode=str(value), is_deleted=False).first()
-    if row is None:
-        raise InvalidInput(f"unknown settlement {value!r}", field="settlement")
-    return row
+    return settlement_ref(None, value, field="settlement", required=required)
 
 
 def _admin_area(value: Any) -> AdminArea | None:
-    if isinstance(value, AdminArea) or value in (None, ""):
-        return value or None
-    row = AdminArea.objects.filter(pcode=str(value), is_deleted=False).first()
-    if row is None:
-        raise InvalidInput(f"unknown admin area {value!r}", field="admin_area")
-    return row
+    return area_ref(None, value, field="admin_area")
 
 
 def _organisation(value: Any) -> Organisation:
-    if isinstance(value, Organisation):
-        return value
-    if value in (None, ""):
-        raise InvalidInput("an organisation (its code) is required", field="organisation")
-    row = Organisation.objects.filter(code=str(value), is_deleted=False).first()
+    row = organisation_ref(None, value, field="organisation")
     if row is None:
-        raise InvalidInput(f"unknown organisation {value!r}", field="organisation")
+        raise InvalidInput("an organisation (its code) is required", field="organisation")
     return row
 
 

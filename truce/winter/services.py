@@ -17,6 +17,7 @@ from django.db import transaction
 from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import RoleCode, Settlement, User
 from truce.core.records import record_create, record_delete, record_update
+from truce.core.references import settlement_ref
 from truce.core.sharing import Scope
 from truce.lib.time import utcnow
 from truce.winter.models import NeedCategory, NeedStatus, SupplyNeed, UtilityReport
@@ -68,13 +69,8 @@ def ensure_winter_writer(actor: User | None) -> None:
 
 
 def _settlement(value: Settlement | str | None) -> Settlement:
-    if isinstance(value, Settlement):
-        return value
-    if not value:
-        raise InvalidInput("a settlement (its P-code) is required", field="settlement")
-    row = Settlement.objects.filter(pcode=value, is_deleted=False).first()
-    if row is None:
-        raise InvalidInput(f"unknown settlement {value!r}", field="settlement")
+    row = settlement_ref(None, value, field="settlement", required=True)
+    assert row is not None  # required=True raises instead
     return row
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import AdminArea, Facility, Organisation, Record, RoleCode, Settlement, User
-from truce.core.sharing import Scope, viewer_scope, visible
-
-R = TypeVar("R", bound=Record)
+from truce.core.models import RoleCode, User
+from truce.core.sharing import Scope, viewer_scope
 
 # Mission roles that record movements and counts (OP operators count at the posts).
 MOVEMENT_ROLES = (RoleCode.ADMINISTRATOR, RoleCode.DUTY_OFFICER, RoleCode.OP_OPERATOR)
@@ -36,65 +33,6 @@ def ensure_writer(
         actor.is_superuser or actor.has_role(*roles)
     ):
         raise PermissionDenied(f"your party or roles may not record {what}")
-
-
-def _lookup(model: type[R], actor: User | None, value: Any, key: str) -> R | None:
-    # The writer must see what it references: a hidden record is as unknown
-    # as a missing one, so an error message cannot reveal it exists.
-    if isinstance(value, model):
-        candidates = model._default_manager.filter(pk=value.pk)
-    else:
-        text = str(value).strip()
-        try:
-            candidates = model._default_manager.filter(public_id=uuid.UUID(text))
-        except ValueError:
-            candidates = model._default_manager.filter(**{key: text})
-    return (
-        visible(candidates, actor).first()
-        if actor is not None
-        else candidates.filter(is_deleted=False).first()
-    )
-
-
-def settlement_ref(
-    actor: User | None, value: Any, *, field: str, required: bool = False
-) -> Settlement | None:
-    """A settlement given by P-code, public id or row; unknown is InvalidInput on `field`."""
-    if value is None or value == "":
-        if required:
-            raise InvalidInput("is required: give a settlement P-code", field=field)
-        return None
-    row = _lookup(Settlement, actor, value, "pcode")
-    if row is None:
-        raise InvalidInput(f"unknown settlement {str(value)!r}", field=field)
-    return row
-
-
-def area_ref(actor: User | None, value: Any, *, field: str) -> AdminArea | None:
-    if value is None or value == "":
-        return None
-    row = _lookup(AdminArea, actor, value, "pcode")
-    if row is None:
-        raise InvalidInput(f"unknown admin area {str(value)!r}", field=field)
-    return row
-
-
-def facility_ref(actor: User | None, value: Any, *, field: str) -> Facility | None:
-    if value is None or value == "":
-        return None
-    row = _lookup(Facility, actor, value, "code")
-    if row is None:
-        raise InvalidInput(f"unknown facility {str(value)!r}", field=field)
-    return row
-
-
-def organisation_ref(actor: User | None, value: Any, *, field: str) -> Organisation | None:
-    if value is None or value == "":
-        return None
-    row = _lookup(Organisation, actor, value, "code")
-    if row is None:
-        raise InvalidInput(f"unknown organisation {str(value)!r}", field=field)
-    return row
 
 
 def a_date(value: Any, *, field: str, required: bool = False) -> dt.date | None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import Settlement, User
 from truce.core.records import record_create, record_update
+from truce.core.references import settlement_ref
 from truce.core.sharing import Scope, parse_visibility
 from truce.lib.time import utcnow
 from truce.population.models import Household, Intention, Vulnerability
@@ -26,7 +27,6 @@ from truce.population.services.common import (
     a_count,
     a_date,
     ensure_writer,
-    settlement_ref,
     text,
 )
 

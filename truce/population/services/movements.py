@@ -11,6 +11,7 @@ from django.db import transaction
 from truce.core.errors import InvalidInput
 from truce.core.models import Facility, FacilityKind, OpRole, User
 from truce.core.records import record_create, record_update
+from truce.core.references import area_ref, facility_ref, organisation_ref, settlement_ref
 from truce.lib.time import utcnow
 from truce.population.models import (
     Direction,
@@ -25,11 +26,7 @@ from truce.population.services.common import (
     MOVEMENT_ROLES,
     a_count,
     a_date,
-    area_ref,
     ensure_writer,
-    facility_ref,
-    organisation_ref,
-    settlement_ref,
     text,
 )
 
