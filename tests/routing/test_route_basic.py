@@ -55,3 +55,13 @@ def test_a_hazard_across_the_road_reroutes_and_is_reported(grid: RoadNetwork) ->
     assert "h-0-2" not in [s["key"] for s in plan.segments]
     assert [a["reference"] for a in plan.avoided] == ["HA-T-1"]
     assert plan.avoided[0]["id"] == str(hazard.public_id)
+
+
+def test_warm_up_builds_the_graph_the_next_route_uses(grid: RoadNetwork) -> None:
+    # truce serve warms the graphs before forking its workers; a route then
+    # finds the same graph in the cache instead of reading the segments again.
+    (loaded,) = planning.warm_up()
+    assert loaded.network_id == grid.pk
+    assert len(loaded.row_ids) == grid.segments.count()
+    assert planning.loaded_network(grid) is loaded
+    assert planning.plan_route(user=None, origin=A, destination=B).found

@@ -167,6 +167,17 @@ def loaded_network(network: RoadNetwork) -> LoadedNetwork:
     return found
 
 
+def warm_up() -> list[LoadedNetwork]:
+    """Build every network's graph now, before the first route asks for one.
+
+    `truce serve` calls it in the parent before forking its workers, so they
+    share the arrays copy-on-write and no convoy planner waits for the graph
+    (about 24 s for a million segments, see bench/BENCHMARKS.md).
+    """
+    networks = RoadNetwork.objects.filter(is_deleted=False).order_by("pk")
+    return [loaded_network(network) for network in networks]
+
+
 def forget_graphs() -> None:
     """Drop every cached graph and hazard list (tests)."""
     with _GRAPHS_LOCK:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,20 @@ def check_address(host: str, port: int, threads: int, workers: int = 1) -> None:
         raise CommandError(f"workers: {workers} must be at least 1")
     if workers > 1 and not hasattr(os, "fork"):
         raise CommandError("workers: more than one needs a POSIX system (fork)")
+
+
+def _warm_routing(stdout: OutputWrapper) -> None:
+    """Load the road graphs before the workers fork (they then share them)."""
+    from truce.routing.planning import warm_up
+
+    started = time.monotonic()
+    loaded = warm_up()
+    if loaded:
+        segments = sum(len(n.row_ids) for n in loaded)
+        stdout.write(
+            f"road graphs ready: {len(loaded)} network(s), {segments:,} segments "
+            f"in {time.monotonic() - started:.1f} s"
+        )
 
 
 def serve(
@@ -101,6 +116,7 @@ def serve(
         finally:
             server.close()
 
+    _warm_routing(stdout)
     processes = f"{workers} workers x {threads} threads" if workers > 1 else f"{threads} threads"
     if background:
         processes += ", a grouper"
