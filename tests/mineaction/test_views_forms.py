@@ -465,3 +465,14 @@ def test_a_bad_accident_is_shown_on_its_field(
 def test_the_menu_has_the_accidents(mission_user: User) -> None:
     html = _client(mission_user).get(reverse("mineaction:map")).content.decode()
     assert reverse("mineaction:accident-list") in html
+
+
+def test_the_new_screens_speak_russian(ma: MineAction, mission_user: User) -> None:
+    client = _client(mission_user)
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    for url, text in (
+        (reverse("mineaction:accident-list"), "Несчастные случаи со взрывоопасными предметами"),
+        (reverse("mineaction:activity-new"), "Записать задачу по разминированию"),
+        (reverse("mineaction:road-check-new"), "Записать проверку дороги"),
+    ):
+        assert text in client.get(url).content.decode(), url
