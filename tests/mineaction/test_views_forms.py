@@ -476,3 +476,25 @@ def test_the_new_screens_speak_russian(ma: MineAction, mission_user: User) -> No
         (reverse("mineaction:road-check-new"), "Записать проверку дороги"),
     ):
         assert text in client.get(url).content.decode(), url
+
+
+def test_an_agency_writer_who_keeps_an_accident_with_the_mission_goes_back_to_the_list(
+    places: Places, agency_user: User
+) -> None:
+    form = {
+        "occurred_on": "2020-11-26",
+        "settlement": places.public_settlement.pcode,
+        "device_category": "uxo",
+        "injured_boys": "1",
+    }
+    client = _client(agency_user)
+    response = client.post(reverse("mineaction:accident-new"), form)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mineaction:accident-list")
+    row = Accident.objects.get()
+    assert client.get(reverse("mineaction:accident", args=[row.public_id])).status_code == 404
+    shared = client.post(reverse("mineaction:accident-new"), {**form, "share_with": ["agencies"]})
+    mine = Accident.objects.exclude(pk=row.pk).get()
+    assert shared.status_code == 302
+    assert shared["Location"] == reverse("mineaction:accident", args=[mine.public_id])
+    assert client.get(shared["Location"]).status_code == 200
