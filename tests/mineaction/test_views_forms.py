@@ -471,7 +471,7 @@ def test_the_new_screens_speak_russian(ma: MineAction, mission_user: User) -> No
     client = _client(mission_user)
     client.post(reverse("set_language"), {"language": "ru", "next": "/"})
     for url, text in (
-        (reverse("mineaction:accident-list"), "Несчастные случаи со взрывоопасными предметами"),
+        (reverse("mineaction:accident-list"), "взрывоопасными предметами"),
         (reverse("mineaction:activity-new"), "Записать задачу по разминированию"),
         (reverse("mineaction:road-check-new"), "Записать проверку дороги"),
     ):
