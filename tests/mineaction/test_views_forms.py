@@ -148,6 +148,7 @@ def test_record_a_task_here_starts_with_the_hazard(ma: MineAction, analyst: User
     assert link in page.content.decode()
     form = client.get(link).content.decode()
     assert f'<option value="{ma.public_hazard.public_id}" selected>' in form
+    assert "<legend>First land release result (optional)</legend>" in form
     listing = client.get(reverse("mineaction:activity-list")).content.decode()
     assert reverse("mineaction:activity-new") in listing
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from truce.core.models import Confidence
 from truce.mineaction.models import (
+    Accident,
     ActivityKind,
     ActivityStatus,
     CheckResult,
@@ -144,6 +145,12 @@ class ResultForm(forms.Form):
         return data
 
 
+def _groups(
+    form: forms.Form, *groups: tuple[Any, tuple[str, ...]]
+) -> list[tuple[Any, list[forms.BoundField]]]:
+    return [(legend, [form[name] for name in names]) for legend, names in groups]
+
+
 def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
     cast(forms.ChoiceField, form.fields[name]).choices = choices
 
@@ -267,6 +274,15 @@ class ActivityForm(forms.Form):
         _set_choices(self, "settlement", _blank_first(places, "-"))
         _set_choices(self, "admin_area", _blank_first(areas, "-"))
         _set_choices(self, "category", _blank_first(DeviceCategory.choices, "-"))
+
+    def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        """The task, then the optional first report: a legend per group for screen readers."""
+        return _groups(
+            self,
+            (_("The task"), (*self.TASK_FIELDS, "share_with")),
+            (_("First land release result (optional)"), ("reported_on", *self.RESULT_FIELDS)),
+            (_("Devices found and destroyed (optional)"), self.DEVICE_FIELDS),
+        )
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -450,6 +466,26 @@ class AccidentForm(PointFields):
         _set_choices(self, "settlement", _blank_first(places, "-"))
         _set_choices(self, "admin_area", _blank_first(areas, "-"))
         _set_choices(self, "device_category", _blank_first(DeviceCategory.choices, "-"))
+
+    def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        victims = Accident.VICTIM_FIELDS
+        return _groups(
+            self,
+            (
+                _("Where and what"),
+                (
+                    "occurred_on",
+                    "settlement",
+                    "admin_area",
+                    "longitude",
+                    "latitude",
+                    "device_category",
+                    "device_type",
+                ),
+            ),
+            (_("Victims (counts only, no names)"), victims),
+            (_("Account"), ("description", "source", "share_with")),
+        )
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
