@@ -475,6 +475,8 @@ def test_the_new_screens_speak_russian(ma: MineAction, mission_user: User) -> No
         (reverse("mineaction:accident-list"), "взрывоопасными предметами"),
         (reverse("mineaction:activity-new"), "Записать задачу по разминированию"),
         (reverse("mineaction:road-check-new"), "Записать проверку дороги"),
+        (reverse("mineaction:accident-new"), "Пострадавшие (только число, без имён)"),
+        (reverse("mineaction:building-check-new"), "Записать проверку зданий"),
     ):
         assert text in client.get(url).content.decode(), url
 
