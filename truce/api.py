@@ -28,14 +28,18 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import Operation
 
 from truce.alerts.api import router as alerts_router
+from truce.convoys.api import router as convoys_router
 from truce.core.api import router as core_router
 from truce.core.auth import BearerTokenAuth, SessionCsrfAuth
 from truce.core.errors import DomainError
 from truce.core.figures_api import router as figures_router
 from truce.damage.api import router as damage_router
+from truce.deployment.api import router as deployment_router
 from truce.detainees.api import router as detainees_router
+from truce.funding.api import router as funding_router
 from truce.ledger.api import router as ledger_router
 from truce.lib.pagination import PageError
+from truce.logistics.api import router as logistics_router
 from truce.mineaction.api import router as mineaction_router
 from truce.monitoring.api import router as monitoring_router
 from truce.population.api import router as population_router
@@ -208,3 +212,7 @@ api.add_router("/shelter", shelter_router)
 api.add_router("/winter", winter_router)
 api.add_router("/mineaction", mineaction_router)
 api.add_router("/routing", routing_router)
+api.add_router("/logistics", logistics_router)
+api.add_router("/convoys", convoys_router)
+api.add_router("/funding", funding_router)
+api.add_router("/deployment", deployment_router)

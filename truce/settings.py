@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "truce.winter",
     "truce.mineaction",
     "truce.routing",
+    "truce.logistics",
+    "truce.convoys",
+    "truce.funding",
+    "truce.deployment",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,9 @@ urlpatterns = [
     path("winter/", include("truce.winter.urls")),
     path("mineaction/", include("truce.mineaction.urls")),
     path("routing/", include("truce.routing.urls")),
+    path("logistics/", include("truce.logistics.urls")),
+    path("convoys/", include("truce.convoys.urls")),
+    path("funding/", include("truce.funding.urls")),
+    path("deployment/", include("truce.deployment.urls")),
     path("", include("truce.core.urls")),
 ]

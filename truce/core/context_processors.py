@@ -13,6 +13,10 @@ RESPONSE_NAMESPACES = (
     "winter",
     "mineaction",
     "routing",
+    "logistics",
+    "convoys",
+    "funding",
+    "deployment",
 )
 
 

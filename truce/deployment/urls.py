@@ -1,0 +1,5 @@
+"""Routes of the deployment screens, under /deployment/ (namespace "deployment")."""
+
+app_name = "deployment"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Routes of the logistics screens, under /logistics/ (namespace "logistics")."""
+
+app_name = "logistics"
+
+urlpatterns: list = []
