@@ -148,3 +148,16 @@ def test_the_flow_form_and_the_status_form(funding: Funding, admin_user: User) -
 
 def test_a_side_cannot_use_the_forms(funding: Funding, side_a_user: User) -> None:
     assert _client(side_a_user).get(reverse("funding:flow-new")).status_code == 403
+
+
+def test_the_screens_render_in_russian(funding: Funding, admin_user: User) -> None:
+    client = _client(admin_user)
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    assert (
+        "Потребность и покрытие по секторам"
+        in client.get(reverse("funding:overview")).content.decode()
+    )
+    assert "Поступления средств" in client.get(reverse("funding:flow-list")).content.decode()
+    assert (
+        "Рейсы воздушного моста" in client.get(reverse("deployment:flight-list")).content.decode()
+    )

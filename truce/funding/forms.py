@@ -102,7 +102,7 @@ class FlowForm(forms.Form):
 class StatusForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("New status"), choices=FlowStatus.choices)
-    on = forms.DateField(label=_("On"), widget=DATE_INPUT)
+    on = forms.DateField(label=_("Day of the new status"), widget=DATE_INPUT)
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
