@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.core.api_client import Api, error_of, ids
 from tests.funding.conftest import DAY, Funding
@@ -150,9 +151,12 @@ def test_a_side_cannot_use_the_forms(funding: Funding, side_a_user: User) -> Non
     assert _client(side_a_user).get(reverse("funding:flow-new")).status_code == 403
 
 
-def test_the_screens_render_in_russian(funding: Funding, admin_user: User) -> None:
+def test_the_screens_render_in_russian(
+    funding: Funding, admin_user: User, request: pytest.FixtureRequest
+) -> None:
     client = _client(admin_user)
     client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    request.addfinalizer(translation.deactivate)
     assert (
         "Потребность и покрытие по секторам"
         in client.get(reverse("funding:overview")).content.decode()

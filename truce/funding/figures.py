@@ -62,7 +62,7 @@ def _required(query: FigureQuery) -> Any:
 def _funded(query: FigureQuery) -> Any:
     state = _coverage(query)
     value, breakdown = _value(state, state.total.funded)
-    return value, [*state.total.flows, *state.rates], breakdown
+    return value, [*state.total.funded_flows, *state.rates], breakdown
 
 
 @figure(

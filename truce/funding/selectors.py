@@ -117,6 +117,7 @@ class CoverageRow:
     pledged: Amounts = field(default_factory=Amounts)
     requirements: list[Requirement] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
+    funded_flows: list[Flow] = field(default_factory=list)  # committed or paid on the day
 
     @property
     def coverage_pct(self) -> float | None:
@@ -207,6 +208,7 @@ def coverage(
         for row in (row_for(flow.sector), total):
             row.flows.append(flow)
             if day_status in FUNDED_STATUSES:
+                row.funded_flows.append(flow)
                 put(row.funded, flow.currency, flow.amount)
             else:
                 put(row.pledged, flow.currency, flow.amount)
