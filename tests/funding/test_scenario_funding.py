@@ -66,3 +66,21 @@ def test_a_second_load_writes_nothing(scenario: LoadReport) -> None:
     for section in again.sections:
         if section.type.startswith("funding."):
             assert section.created == 0 and section.updated == 0, section.type
+
+
+def test_the_screens_show_the_demo(scenario: LoadReport) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user("analyst"))
+    html = client.get(
+        reverse("funding:overview"), {"as_of": "2020-11-20", "reporting_currency": "USD"}
+    ).content.decode()
+    assert "1 EUR = 1.1856 USD" in html and "<svg" in html
+    assert "1 requirement without a stated amount" in html
+    assert 'href="/funding/"' in html and 'href="/deployment/"' in html  # the Response menu
+    viewer = Client()
+    viewer.force_login(user("liaison-a"))
+    hidden = viewer.get(reverse("funding:overview"), {"as_of": "2020-11-20"}).content.decode()
+    assert "2000000" not in hidden and "B1, lines 106-108" in hidden
