@@ -175,3 +175,23 @@ def test_the_forms_record_a_flight_and_a_deployment(
         {"flown_on": "2020-11-12", "origin": "A", "destination": "B", "aircraft_type": "x"},
     )
     assert api.status_code == 403 and error_of(api)["field"] is None
+
+
+def test_a_flight_is_corrected_as_a_new_version(
+    flights: list[AirliftFlight], admin_user: User, side_a_user: User
+) -> None:
+    target = flights[0]
+    hidden = Api(side_a_user).patch(
+        f"/deployment/flights/{target.public_id}", {"expected_version": 1, "personnel": 9}
+    )
+    assert hidden.status_code == 404
+    fixed = Api(admin_user).patch(
+        f"/deployment/flights/{target.public_id}", {"expected_version": 1, "personnel": 9}
+    )
+    assert fixed.status_code == 200 and fixed.json()["version"] == 2
+    assert fixed.json()["personnel"] == 9 and fixed.json()["origin"] == "Ulyanovsk"
+    bad = Api(admin_user).patch(
+        f"/deployment/flights/{target.public_id}", {"expected_version": 2, "personnel": -1}
+    )
+    assert bad.status_code == 422 and error_of(bad)["field"] == "personnel"
+    assert Api(admin_user).get("/deployment/airlift").json()["personnel"] == 21
