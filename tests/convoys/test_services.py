@@ -105,13 +105,13 @@ def test_deliveries_roll_up_by_item_settlement_and_source(world: World, places: 
                 "source": "test report",
             },
         )
-    by_item = selectors.totals_by_item(None)
+    by_item = selectors.totals_by_item(world.owner_staff)
     assert [(r.item_code, r.quantity, r.weight_t) for r in by_item] == [
         ("cement", Decimal(25), Decimal(25))
     ]
     assert sum(d.quantity for d in Delivery.objects.all()) == by_item[0].quantity
-    assert selectors.totals_by_settlement(None)[0].key == places.public_settlement.pcode
-    assert selectors.totals_by_source(None)[0].people == 200
+    assert selectors.totals_by_settlement(world.owner_staff)[0].key == places.public_settlement.pcode
+    assert selectors.totals_by_source(world.owner_staff)[0].people == 200
     with pytest.raises(InvalidInput) as caught:
         services.delivery_record(
             actor=None,
