@@ -76,7 +76,8 @@ class Item(Record):
         return f"{self.name} ({self.unit})"
 
     def weight_kg(self, quantity: Decimal) -> Decimal:
-        return quantity * self.unit_weight_kg
+        """The weight of `quantity` units, to the gram."""
+        return (quantity * self.unit_weight_kg).quantize(Decimal("0.001"))
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
