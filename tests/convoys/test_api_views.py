@@ -49,9 +49,7 @@ def test_another_party_sees_nothing_in_the_api(
     assert api.get("/convoys/in-transit.geojson").json()["features"] == []
 
 
-def test_the_owner_reads_drivers_and_another_agency_does_not(
-    world: World, places: Places
-) -> None:
+def test_the_owner_reads_drivers_and_another_agency_does_not(world: World, places: Places) -> None:
     _deliver(world, places)
     mine = Api(world.owner_staff).get("/convoys/convoys/cv-1/lorries").json()
     assert mine[0]["driver_name"] == "Ivan Test"
@@ -97,8 +95,13 @@ def test_screens_show_the_convoy_to_its_readers_only(
 ) -> None:
     _deliver(world, places)
     owner = _client(world.owner_staff)
-    for path in ("/convoys/", "/convoys/cv-1/", "/convoys/deliveries/", "/convoys/pipeline/",
-                 "/convoys/map/"):
+    for path in (
+        "/convoys/",
+        "/convoys/cv-1/",
+        "/convoys/deliveries/",
+        "/convoys/pipeline/",
+        "/convoys/map/",
+    ):
         assert owner.get(path).status_code == 200, path
     page = owner.get("/convoys/cv-1/").content.decode()
     assert "Ivan Test" in page and "A 001 AA" in page

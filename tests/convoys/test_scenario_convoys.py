@@ -56,16 +56,23 @@ def test_the_21_november_convoy_from_the_depot_to_its_deliveries(scenario: LoadR
     ]
     delivered = selectors.deliveries_visible_to(icrc, convoy=convoy)
     assert {d.settlement.pcode for d in delivered} == {
-        "AZ-XA-001", "AZ-XCI-001", "AZ-XVD-001", "AZ-TAR-001"
+        "AZ-XA-001",
+        "AZ-XCI-001",
+        "AZ-XVD-001",
+        "AZ-TAR-001",
     }
     received_t = sum(
-        (load.weight_t * load.received_quantity / load.quantity
-         for load in selectors.loads_of(icrc, convoy)),
+        (
+            load.weight_t * load.received_quantity / load.quantity
+            for load in selectors.loads_of(icrc, convoy)
+        ),
         Decimal(0),
     )
     assert sum((d.weight_t for d in delivered), Decimal(0)) == received_t == Decimal("299.8")
     # Drivers: the ICRC is not the convoy's owner (the response centre), so they are withheld.
-    assert all(lorry.driver_name == "" for lorry in selectors.lorries_visible_to(icrc, convoy=convoy))
+    assert all(
+        lorry.driver_name == "" for lorry in selectors.lorries_visible_to(icrc, convoy=convoy)
+    )
     assert selectors.lorries_visible_to(user("admin"), convoy=convoy)[0].driver_name
 
 

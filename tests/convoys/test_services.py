@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.convoys.conftest import LEFT, World
 from tests.conftest import Places
+from tests.convoys.conftest import LEFT, World
 from truce.convoys import selectors, services
 from truce.convoys.models import Convoy, ConvoyEvent, ConvoyStatus, Delivery, LoadLoss
 from truce.core.errors import InvalidInput
@@ -110,7 +110,9 @@ def test_deliveries_roll_up_by_item_settlement_and_source(world: World, places: 
         ("cement", Decimal(25), Decimal(25))
     ]
     assert sum(d.quantity for d in Delivery.objects.all()) == by_item[0].quantity
-    assert selectors.totals_by_settlement(world.owner_staff)[0].key == places.public_settlement.pcode
+    assert (
+        selectors.totals_by_settlement(world.owner_staff)[0].key == places.public_settlement.pcode
+    )
     assert selectors.totals_by_source(world.owner_staff)[0].people == 200
     with pytest.raises(InvalidInput) as caught:
         services.delivery_record(
@@ -154,9 +156,7 @@ def test_positions_and_the_map_of_convoys_in_transit(world: World) -> None:
     kinds = [f["properties"]["kind"] for f in layer["features"]]
     assert "position" in kinds
     with pytest.raises(InvalidInput) as caught:
-        services.position_report(
-            actor=None, convoy=convoy, lon=46.1, lat=99, reported_at=LEFT
-        )
+        services.position_report(actor=None, convoy=convoy, lon=46.1, lat=99, reported_at=LEFT)
     assert caught.value.field == "lat"
 
 

@@ -345,7 +345,12 @@ def convoy_position(request: HttpRequest, reference: str, payload: PositionIn) -
     user = api_user(request)
     convoy = selectors.convoy_get(user, reference)
     p = services.position_report(actor=user, convoy=convoy, **payload.model_dump())
-    return 201, {"convoy": convoy.reference, "lon": p.lon, "lat": p.lat, "reported_at": p.reported_at}
+    return 201, {
+        "convoy": convoy.reference,
+        "lon": p.lon,
+        "lat": p.lat,
+        "reported_at": p.reported_at,
+    }
 
 
 @router.get("/deliveries/", response=page_of(DeliveryOut), url_name="deliveries_list")

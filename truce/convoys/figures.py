@@ -40,8 +40,10 @@ def _construction_delivered(query: FigureQuery) -> Any:
 
 
 def _departed(query: FigureQuery) -> list[Any]:
-    rows = convoys_visible_to(query.user).filter(departed_at__isnull=False).exclude(
-        status=ConvoyStatus.CANCELLED
+    rows = (
+        convoys_visible_to(query.user)
+        .filter(departed_at__isnull=False)
+        .exclude(status=ConvoyStatus.CANCELLED)
     )
     if query.as_of is not None:
         rows = rows.filter(departed_at__date__lte=query.as_of)

@@ -128,9 +128,7 @@ class ConvoyLoad(Record):
     )
     dispatched_at = models.DateTimeField(null=True, blank=True)
     # Set by the arrival: what came and what did not (the difference has reasons).
-    received_quantity = models.DecimalField(
-        max_digits=14, decimal_places=3, null=True, blank=True
-    )
+    received_quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     received_into = models.ForeignKey(
         Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -254,3 +252,6 @@ class DeliveryTotal(models.Model):
                 name="convoys_one_total_per_key",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.key} {self.item_id}: {self.quantity}"

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from truce.convoys import services
-from truce.convoys.models import Convoy, ConvoyStatus, Delivery, LossReason, Lorry
+from truce.convoys.models import Convoy, ConvoyStatus, Delivery, Lorry, LossReason
 from truce.core.errors import DomainError
 from truce.core.scenario import (
     Item,
@@ -97,8 +97,15 @@ def parse_convoys(ctx: LoadContext, section: Section) -> list[Item]:
             visibility=raw.visibility(),
             extra={
                 name: entry.get(name)
-                for name in ("consignments", "loads", "route", "route_note", "events",
-                             "positions", "arrival")
+                for name in (
+                    "consignments",
+                    "loads",
+                    "route",
+                    "route_note",
+                    "events",
+                    "positions",
+                    "arrival",
+                )
             },
         )
         ctx.declare("convoy", item)
@@ -170,7 +177,9 @@ def _journey(item: Item, convoy: Convoy) -> Convoy:
                 }
             )
         if losses:
-            raise item.error(f"losses of items the convoy did not carry: {sorted(losses)}", "arrival")
+            raise item.error(
+                f"losses of items the convoy did not carry: {sorted(losses)}", "arrival"
+            )
         convoy = services.convoy_arrive(
             actor=None,
             convoy=convoy,
@@ -222,8 +231,9 @@ def parse_lorries(ctx: LoadContext, section: Section) -> list[Item]:
             "load_t": raw.number("load_t", required=False),
             "source": raw.text("source", max_length=500),
         }
-        item = Item(file=raw.file, label=raw.label, key=key, fields=fields,
-                    extra={"convoy": convoy})
+        item = Item(
+            file=raw.file, label=raw.label, key=key, fields=fields, extra={"convoy": convoy}
+        )
         ctx.declare("convoy_lorry", item)
         items.append(item)
     return items
@@ -280,8 +290,9 @@ def parse_deliveries(ctx: LoadContext, section: Section) -> list[Item]:
             "people": raw.integer("people", required=False),
             "source": raw.text("source", max_length=500),
         }
-        item = Item(file=raw.file, label=raw.label, key=key, fields=fields,
-                    visibility=raw.visibility())
+        item = Item(
+            file=raw.file, label=raw.label, key=key, fields=fields, visibility=raw.visibility()
+        )
         ctx.declare("convoy_delivery", item)
         items.append(item)
     return items
@@ -309,10 +320,18 @@ def write_delivery(ctx: LoadContext, item: Item) -> Outcome:
 
 
 for _section_type in (
-    SectionType("convoys.convoys", parse_convoys, write_convoy,
-                "Convoys: plan, loads, route, status history, positions, arrival (YAML)"),
+    SectionType(
+        "convoys.convoys",
+        parse_convoys,
+        write_convoy,
+        "Convoys: plan, loads, route, status history, positions, arrival (YAML)",
+    ),
     SectionType("convoys.lorries", parse_lorries, write_lorry, "Lorries of convoys (CSV)"),
-    SectionType("convoys.deliveries", parse_deliveries, write_delivery,
-                "Deliveries to settlements, shelters and organisations (CSV)"),
+    SectionType(
+        "convoys.deliveries",
+        parse_deliveries,
+        write_delivery,
+        "Deliveries to settlements, shelters and organisations (CSV)",
+    ),
 ):
     register_section(_section_type)

@@ -41,9 +41,7 @@ MOVING = (ConvoyStatus.IN_TRANSIT, ConvoyStatus.UNLOADING, ConvoyStatus.RETURNIN
 def convoys_visible_to(
     user: User | None, *, status: str | None = None, q: str | None = None
 ) -> QuerySet[Convoy]:
-    qs = visible(
-        Convoy.objects.select_related("owner", "origin", "escort_organisation"), user
-    )
+    qs = visible(Convoy.objects.select_related("owner", "origin", "escort_organisation"), user)
     if status:
         qs = qs.filter(status=status)
     if q:
@@ -104,9 +102,7 @@ def loads_of(user: User | None, convoy: Convoy) -> QuerySet[ConvoyLoad]:
 
 
 def losses_of(user: User | None, convoy: Convoy) -> QuerySet[LoadLoss]:
-    return visible(LoadLoss.objects.select_related("load__item"), user).filter(
-        load__convoy=convoy
-    )
+    return visible(LoadLoss.objects.select_related("load__item"), user).filter(load__convoy=convoy)
 
 
 def events_of(user: User | None, convoy: Convoy) -> QuerySet[ConvoyEvent]:
@@ -167,9 +163,7 @@ def delivery_totals(user: User | None, dimension: str) -> list[TotalRow]:
     rows = (
         visible_counts(DeliveryTotal.objects.filter(dimension=dimension), user)
         .values("key", "item__code", "item__name", "item__category", "item__unit")
-        .annotate(
-            q=Sum("quantity"), t=Sum("weight_t"), p=Sum("people"), n=Sum("deliveries")
-        )
+        .annotate(q=Sum("quantity"), t=Sum("weight_t"), p=Sum("people"), n=Sum("deliveries"))
         .order_by("key", "item__code")
     )
     return [

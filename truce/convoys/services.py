@@ -26,8 +26,8 @@ from truce.convoys.models import (
     Delivery,
     DeliveryTotal,
     LoadLoss,
-    LossReason,
     Lorry,
+    LossReason,
     TotalDimension,
 )
 from truce.core.errors import DomainError, InvalidInput, PermissionDenied
@@ -372,7 +372,9 @@ def _dispatch_loads(actor: User | None, convoy: Convoy, when: dt.datetime) -> No
             raise InvalidInput(
                 f"load {load.item.code} ({load.quantity}): {exc.message}", field="loads"
             ) from None
-        record_update(actor=actor, record=load, expected_version=None, changes={"dispatched_at": when})
+        record_update(
+            actor=actor, record=load, expected_version=None, changes={"dispatched_at": when}
+        )
 
 
 @transaction.atomic
@@ -488,9 +490,7 @@ def convoy_arrive(
                 field="losses",
             )
         into = line.get("into")
-        warehouse = (
-            _facility_of(actor, into, FacilityKind.WAREHOUSE, "into") if into else None
-        )
+        warehouse = _facility_of(actor, into, FacilityKind.WAREHOUSE, "into") if into else None
         for amount, reason, text in losses:
             record_create(
                 actor=actor,
@@ -567,7 +567,7 @@ def _bump(delivery: Delivery, sign: int) -> None:
     """Add (or take away) one delivery in the rollup rows, in the write transaction."""
     flags = {column: getattr(delivery, column) for column in SHARE_COLUMNS.values()}
     keys = [(TotalDimension.ITEM, "")]
-    if delivery.settlement_id:
+    if delivery.settlement is not None:
         keys.append((TotalDimension.SETTLEMENT, delivery.settlement.pcode))
     keys.append((TotalDimension.SOURCE, delivery.source or ""))
     for dimension, key in keys:
@@ -613,7 +613,9 @@ def delivery_record(
     )
     checked["recipient"] = organisation_ref(actor, fields.get("recipient"), field="recipient")
     if not (checked["settlement"] or checked["shelter"] or checked["recipient"]):
-        raise InvalidInput("say where it went: settlement, shelter or recipient", field="settlement")
+        raise InvalidInput(
+            "say where it went: settlement, shelter or recipient", field="settlement"
+        )
     if checked["shelter"] is not None and checked["settlement"] is None:
         checked["settlement"] = checked["shelter"].settlement
     people = fields.get("people")
@@ -640,7 +642,7 @@ def delivery_record(
         delivered = sum(
             (d.quantity for d in Delivery.objects.filter(load=load, is_deleted=False)), Decimal(0)
         )
-        left = (load.received_quantity if load.received_quantity is not None else load.quantity)
+        left = load.received_quantity if load.received_quantity is not None else load.quantity
         if delivered + quantity > left:
             raise InvalidInput(
                 f"convoy {row.reference} brought {left} of {item.code}; {delivered} already "

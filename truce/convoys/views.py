@@ -50,8 +50,15 @@ def convoy_list(request: HttpRequest) -> HttpResponseBase:
             "convoys",
             ["reference", "name", "owner", "origin", "status", "departed_at", "arrived_at"],
             (
-                [c.reference, c.name, c.owner.code, c.origin.code, c.status, c.departed_at,
-                 c.arrived_at]
+                [
+                    c.reference,
+                    c.name,
+                    c.owner.code,
+                    c.origin.code,
+                    c.status,
+                    c.departed_at,
+                    c.arrived_at,
+                ]
                 for c in convoys
             ),
         )
@@ -138,9 +145,7 @@ def convoy_arrival(request: HttpRequest, reference: str) -> HttpResponseBase:
     for load in selectors.loads_of(user, convoy):
         key = str(load.public_id)
         lost = request.POST.get(f"lost-{key}") or ""
-        losses = (
-            [{"quantity": lost, "reason": request.POST.get(f"reason-{key}")}] if lost else []
-        )
+        losses = [{"quantity": lost, "reason": request.POST.get(f"reason-{key}")}] if lost else []
         lines.append(
             {
                 "load": key,
@@ -192,13 +197,31 @@ def deliveries(request: HttpRequest) -> HttpResponseBase:
     if request.GET.get("format") == "csv":
         return csv_response(
             "deliveries",
-            ["delivered_on", "item", "quantity", "weight_t", "settlement", "shelter",
-             "recipient", "people", "convoy", "source"],
+            [
+                "delivered_on",
+                "item",
+                "quantity",
+                "weight_t",
+                "settlement",
+                "shelter",
+                "recipient",
+                "people",
+                "convoy",
+                "source",
+            ],
             (
-                [d.delivered_on, d.item.code, d.quantity, d.weight_t,
-                 d.settlement.pcode if d.settlement else "",
-                 d.shelter.code if d.shelter else "", d.recipient.code if d.recipient else "",
-                 d.people, d.convoy.reference if d.convoy else "", d.source]
+                [
+                    d.delivered_on,
+                    d.item.code,
+                    d.quantity,
+                    d.weight_t,
+                    d.settlement.pcode if d.settlement else "",
+                    d.shelter.code if d.shelter else "",
+                    d.recipient.code if d.recipient else "",
+                    d.people,
+                    d.convoy.reference if d.convoy else "",
+                    d.source,
+                ]
                 for d in rows
             ),
         )
