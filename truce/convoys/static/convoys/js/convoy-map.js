@@ -48,4 +48,6 @@
   if (group.getLayers().length) {
     map.fitBounds(group.getBounds(), { maxZoom: 10, padding: [20, 20] });
   }
+  // Tests (and screen readers' users, through the list beside it) know it has drawn.
+  container.setAttribute("data-loaded", String(group.getLayers().length));
 })();
