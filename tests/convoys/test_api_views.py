@@ -126,3 +126,13 @@ def test_the_status_form_refuses_a_future_time(world: World) -> None:
     assert "occurred_at" in response.content.decode()
     world.convoy.refresh_from_db()
     assert world.convoy.status == "preparing"
+
+
+def test_the_convoy_page_renders_in_russian(world: World) -> None:
+    from django.urls import reverse
+
+    client = _client(world.owner_staff)
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    page = client.get("/convoys/cv-1/").content.decode()
+    assert "Грузовики" in page and "История статусов" in page
+    assert "Подготовка" in page  # the status, from the model's choices

@@ -95,6 +95,8 @@ def test_figures_are_sums_over_the_records(scenario: LoadReport) -> None:
     assert by_21_nov.value == pytest.approx(299.8)
     departed = figure_value("convoys_departed", FigureQuery(admin, as_of=day))
     assert departed.value == Convoy.objects.filter(departed_at__date__lte=day).count() == 5
+    first = figure_value("convoys_departed", FigureQuery(admin, as_of=dt.date(2020, 11, 20)))
+    assert [c.reference for c in first.records] == ["cv-2020-11-20"]
     lorries = figure_value("convoys_lorries", FigureQuery(admin, as_of=dt.date(2020, 11, 21)))
     assert lorries.value == Lorry.objects.filter(convoy__reference="cv-2020-11-21").count() == 30
     by_item = selectors.totals_by_item(admin)
