@@ -43,6 +43,8 @@ def test_another_party_sees_nothing_in_the_api(
     assert api.get("/convoys/convoys/cv-1").status_code == 404
     assert api.get("/convoys/convoys/cv-1/lorries").status_code == 404
     assert api.get("/convoys/convoys/cv-1/positions").status_code == 404
+    assert api.get("/convoys/convoys/cv-1/events").status_code == 404
+    assert api.get("/convoys/convoys/cv-1/loads").status_code == 404
     assert api.get("/convoys/deliveries/").json()["items"] == []
     assert api.get(f"/convoys/deliveries/{delivery}").status_code == 404
     assert api.get("/convoys/totals/item").json() == []
@@ -136,3 +138,27 @@ def test_the_convoy_page_renders_in_russian(world: World) -> None:
     page = client.get("/convoys/cv-1/").content.decode()
     assert "Грузовики" in page and "История статусов" in page
     assert "Подготовка" in page  # the status, from the model's choices
+
+
+def test_a_party_may_not_write_and_the_owner_may(
+    world: World, places: Places, side_a_user: User
+) -> None:
+    body = {
+        "reference": "cv-2",
+        "name": "Second",
+        "owner": "owner-org",
+        "origin": "wh-depot",
+        "destinations": [places.public_settlement.pcode],
+        "planned_departure": LEFT.isoformat(),
+    }
+    assert Api(side_a_user).post("/convoys/convoys/", body).status_code == 403
+    created = Api(world.owner_staff).post("/convoys/convoys/", body)
+    assert created.status_code == 201, created.content
+    api = Api(world.owner_staff)
+    assert (
+        api.post("/convoys/convoys/cv-2/loads", {"item": "cement", "quantity": 5}).status_code
+        == 201
+    )
+    events = api.get("/convoys/convoys/cv-2/events").json()
+    assert [e["status"] for e in events] == ["preparing"]
+    assert api.get("/convoys/convoys/cv-2/loads").json()[0]["weight_t"] == "5.000"

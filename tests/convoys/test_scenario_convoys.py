@@ -105,6 +105,16 @@ def test_figures_are_sums_over_the_records(scenario: LoadReport) -> None:
     )
 
 
+def test_the_pipeline_follows_construction_materials_from_consignment_to_delivery(
+    scenario: LoadReport,
+) -> None:
+    rows = {row.category: row.stages for row in selectors.pipeline(user("admin"))}
+    stages = rows["construction_materials"]
+    assert stages["consigned"] == Decimal("820.0")
+    assert stages["departed"] == Decimal("820.0")
+    assert stages["delivered"] == Decimal("819.8")
+
+
 def test_the_map_shows_the_convoy_on_the_road_and_the_public_sees_none(
     scenario: LoadReport,
 ) -> None:

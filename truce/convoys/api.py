@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from truce.convoys import selectors, services
 from truce.convoys.models import Convoy, Delivery, Lorry
@@ -247,13 +247,13 @@ def convoys_list(request: HttpRequest, query: Query[ConvoyFilters]) -> dict[str,
 
 
 @router.post("/convoys/", response={201: ConvoyOut}, url_name="convoys_create")
-def convoys_create(request: HttpRequest, payload: ConvoyIn) -> tuple[int, dict[str, Any]]:
+def convoys_create(request: HttpRequest, payload: ConvoyIn) -> Status:
     user = api_user(request)
     fields = payload.model_dump()
     visibility = fields.pop("visibility")
     extra = {} if visibility is None else {"visibility": visibility}
     convoy = services.convoy_create(actor=user, fields=fields, **extra)
-    return 201, convoy_out(convoy, user)
+    return Status(201, convoy_out(convoy, user))
 
 
 @router.get("/convoys/{reference}", response=ConvoyOut, url_name="convoy_get")
@@ -270,15 +270,15 @@ def convoy_lorries(request: HttpRequest, reference: str) -> list[dict[str, Any]]
 
 
 @router.post("/convoys/{reference}/lorries", response={201: LorryOut}, url_name="lorry_add")
-def lorry_add(request: HttpRequest, reference: str, payload: LorryIn) -> tuple[int, Any]:
+def lorry_add(request: HttpRequest, reference: str, payload: LorryIn) -> Status:
     user = api_user(request)
     convoy = selectors.convoy_get(user, reference)
     lorry = services.lorry_add(actor=user, convoy=convoy, fields=payload.model_dump())
-    return 201, lorry_out(selectors.redact_lorry(user, lorry))
+    return Status(201, lorry_out(selectors.redact_lorry(user, lorry)))
 
 
 @router.post("/convoys/{reference}/loads", response={201: dict}, url_name="load_add")
-def load_add(request: HttpRequest, reference: str, payload: LoadIn) -> tuple[int, Any]:
+def load_add(request: HttpRequest, reference: str, payload: LoadIn) -> Status:
     user = api_user(request)
     convoy = selectors.convoy_get(user, reference)
     load = services.load_add(
@@ -288,7 +288,9 @@ def load_add(request: HttpRequest, reference: str, payload: LoadIn) -> tuple[int
         quantity=payload.quantity,
         consignment=payload.consignment,
     )
-    return 201, {"id": str(load.public_id), "item": load.item.code, "weight_t": load.weight_t}
+    return Status(
+        201, {"id": str(load.public_id), "item": load.item.code, "weight_t": load.weight_t}
+    )
 
 
 @router.post("/convoys/{reference}/status", response=ConvoyOut, url_name="convoy_status")
@@ -341,16 +343,12 @@ def convoy_positions(request: HttpRequest, reference: str) -> list[dict[str, Any
 @router.post(
     "/convoys/{reference}/positions", response={201: PositionOut}, url_name="convoy_position"
 )
-def convoy_position(request: HttpRequest, reference: str, payload: PositionIn) -> tuple[int, Any]:
+def convoy_position(request: HttpRequest, reference: str, payload: PositionIn) -> Status:
     user = api_user(request)
     convoy = selectors.convoy_get(user, reference)
     p = services.position_report(actor=user, convoy=convoy, **payload.model_dump())
-    return 201, {
-        "convoy": convoy.reference,
-        "lon": p.lon,
-        "lat": p.lat,
-        "reported_at": p.reported_at,
-    }
+    out = {"convoy": convoy.reference, "lon": p.lon, "lat": p.lat, "reported_at": p.reported_at}
+    return Status(201, out)
 
 
 @router.get("/deliveries/", response=page_of(DeliveryOut), url_name="deliveries_list")
@@ -373,14 +371,16 @@ def delivery_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 
 @router.post("/deliveries/", response={201: DeliveryOut}, url_name="deliveries_create")
-def deliveries_create(request: HttpRequest, payload: DeliveryIn) -> tuple[int, Any]:
+def deliveries_create(request: HttpRequest, payload: DeliveryIn) -> Status:
     user = api_user(request)
     fields = payload.model_dump()
     visibility = fields.pop("visibility")
     extra = {} if visibility is None else {"visibility": visibility}
     if fields.get("convoy"):
         fields["convoy"] = selectors.convoy_get(user, fields["convoy"])
-    return 201, delivery_out(services.delivery_record(actor=user, fields=fields, **extra), user)
+    return Status(
+        201, delivery_out(services.delivery_record(actor=user, fields=fields, **extra), user)
+    )
 
 
 @router.get("/totals/{dimension}", response=list[TotalOut], url_name="delivery_totals")
@@ -410,3 +410,48 @@ def totals(request: HttpRequest, dimension: str) -> list[dict[str, Any]]:
 def in_transit(request: HttpRequest) -> dict[str, Any]:
     """Convoys on the road: route lines and last reported positions."""
     return selectors.in_transit_geojson(api_user(request))
+
+
+class EventOut(Schema):
+    status: str
+    occurred_at: dt.datetime
+    note: str
+
+
+class LoadOut(Schema):
+    id: str
+    item: str
+    quantity: Decimal
+    weight_t: Decimal
+    consignment: str | None
+    dispatched_at: dt.datetime | None
+    received_quantity: Decimal | None
+
+
+@router.get("/convoys/{reference}/events", response=list[EventOut], url_name="convoy_events")
+def convoy_events(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
+    """The status history of a convoy, oldest first."""
+    user = api_user(request)
+    convoy = selectors.convoy_get(user, reference)
+    return [
+        {"status": e.status, "occurred_at": e.occurred_at, "note": e.note}
+        for e in selectors.events_of(user, convoy)
+    ]
+
+
+@router.get("/convoys/{reference}/loads", response=list[LoadOut], url_name="convoy_loads")
+def convoy_loads(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
+    user = api_user(request)
+    convoy = selectors.convoy_get(user, reference)
+    return [
+        {
+            "id": str(load.public_id),
+            "item": load.item.code,
+            "quantity": load.quantity,
+            "weight_t": load.weight_t,
+            "consignment": load.consignment.reference if load.consignment else None,
+            "dispatched_at": load.dispatched_at,
+            "received_quantity": load.received_quantity,
+        }
+        for load in selectors.loads_of(user, convoy)
+    ]
