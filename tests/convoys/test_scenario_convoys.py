@@ -128,3 +128,17 @@ def test_the_map_shows_the_convoy_on_the_road_and_the_public_sees_none(
 def test_a_second_load_writes_nothing(scenario: LoadReport) -> None:
     again = load_scenario("briefings-2020", demo_passwords=True, only=SECTIONS)
     assert again.created == 0
+
+
+def test_a_side_sees_the_convoy_but_not_the_depot_or_checkpoint_hidden_from_it(
+    scenario: LoadReport,
+) -> None:
+    side_b = user("liaison-b")
+    convoy = selectors.seen_places(side_b, selectors.convoy_get(side_b, "cv-2020-11-21"))
+    assert convoy.seen_origin is None  # wh-rostov is shared with the agencies only
+    assert convoy.seen_crossing_points == []  # bg-tegh is the mission's
+    assert all(lorry.driver_phone == "" for lorry in selectors.lorries_visible_to(side_b))
+    mission = selectors.seen_places(
+        user("admin"), selectors.convoy_get(user("admin"), convoy.reference)
+    )
+    assert mission.seen_origin is not None and mission.seen_crossing_points == ["bg-tegh"]

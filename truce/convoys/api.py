@@ -31,7 +31,7 @@ class ConvoyOut(Schema):
     reference: str
     name: str
     owner: str
-    origin: str
+    origin: str | None
     destinations: list[dict[str, str]]
     crossing_points: list[str]
     planned_departure: dt.datetime
@@ -180,19 +180,20 @@ class DeliveryFilters(PageQuery):
 
 
 def convoy_out(convoy: Convoy, user: User) -> dict[str, Any]:
+    selectors.seen_places(user, convoy)
+    origin = convoy.seen_origin  # type: ignore[attr-defined]
+    escort = convoy.seen_escort  # type: ignore[attr-defined]
     return {
         "id": str(convoy.public_id),
         "version": convoy.version,
         "reference": convoy.reference,
         "name": convoy.name,
         "owner": convoy.owner.code,
-        "origin": convoy.origin.code,
+        "origin": origin.code if origin else None,
         "destinations": convoy.destinations,
-        "crossing_points": convoy.crossing_points,
+        "crossing_points": convoy.seen_crossing_points,  # type: ignore[attr-defined]
         "planned_departure": convoy.planned_departure,
-        "escort_organisation": convoy.escort_organisation.code
-        if convoy.escort_organisation
-        else None,
+        "escort_organisation": escort.code if escort else None,
         "escort_description": convoy.escort_description,
         "status": convoy.status,
         "departed_at": convoy.departed_at,

@@ -28,7 +28,7 @@ from truce.convoys.models import (
     Lorry,
     TotalDimension,
 )
-from truce.core.selectors import get_visible
+from truce.core.selectors import get_visible, visible_reference
 from truce.core.sharing import Scope, viewer_scope, visible, visible_counts
 
 if TYPE_CHECKING:
@@ -55,6 +55,30 @@ def convoy_get(user: User | None, reference_or_id: str) -> Convoy:
     if row is not None:
         return row
     return get_visible(convoys_visible_to(user), user, reference_or_id)
+
+
+def seen_places(user: User | None, convoy: Convoy) -> Convoy:
+    """Blank what the reader may not see of a convoy's places (a convoy shared with a side
+    may start at a depot, or cross a checkpoint, shared with the agencies only).
+
+    Sets `seen_origin`, `seen_escort` and `seen_crossing_points` on the row; screens and
+    the API print those, never the raw relations.
+    """
+    from truce.core.models import Facility
+
+    convoy.seen_origin = visible_reference(convoy.origin, user)  # type: ignore[attr-defined]
+    convoy.seen_escort = visible_reference(  # type: ignore[attr-defined]
+        convoy.escort_organisation, user
+    )
+    codes = set(
+        visible(Facility.objects.filter(code__in=convoy.crossing_points), user).values_list(
+            "code", flat=True
+        )
+    )
+    convoy.seen_crossing_points = [  # type: ignore[attr-defined]
+        code for code in convoy.crossing_points if code in codes
+    ]
+    return convoy
 
 
 def reads_drivers(user: User | None, convoy: Convoy) -> bool:

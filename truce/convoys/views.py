@@ -54,7 +54,7 @@ def convoy_list(request: HttpRequest) -> HttpResponseBase:
                     c.reference,
                     c.name,
                     c.owner.code,
-                    c.origin.code,
+                    getattr(selectors.seen_places(user, c).seen_origin, "code", ""),  # type: ignore[attr-defined]
                     c.status,
                     c.departed_at,
                     c.arrived_at,
@@ -62,7 +62,7 @@ def convoy_list(request: HttpRequest) -> HttpResponseBase:
                 for c in convoys
             ),
         )
-    rows = [(c, selectors.convoy_tonnage(user, c)) for c in convoys]
+    rows = [(selectors.seen_places(user, c), selectors.convoy_tonnage(user, c)) for c in convoys]
     return render(
         request,
         "convoys/list.html",
@@ -74,7 +74,7 @@ def convoy_list(request: HttpRequest) -> HttpResponseBase:
 @require_safe
 def convoy_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = viewer(request)
-    convoy = _convoy(user, reference)
+    convoy = selectors.seen_places(user, _convoy(user, reference))
     loads = list(selectors.loads_of(user, convoy))
     return render(
         request,
@@ -102,7 +102,7 @@ def convoy_detail(request: HttpRequest, reference: str) -> HttpResponse:
                     [p.lon, p.lat, p.reported_at.isoformat()]
                     for p in selectors.positions_visible_to(user, convoy=convoy)
                 ],
-                "origin": convoy.origin.geometry,
+                "origin": convoy.seen_origin.geometry if convoy.seen_origin else None,  # type: ignore[attr-defined]
             },
         },
     )
