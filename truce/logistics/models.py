@@ -331,6 +331,30 @@ class StockDaily(models.Model):
         return f"{self.day} {self.reason} {self.quantity}"
 
 
+class StockTotal(models.Model):
+    """Rollup: all movements of one item at one warehouse for one reason, ever.
+
+    A running total since the start reads these (a few rows per item), not the days.
+    """
+
+    warehouse = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    quantity = models.DecimalField(**QUANTITY, default=Decimal(0))
+    movements = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "item", "reason"], name="logistics_one_total_row"
+            )
+        ]
+        indexes = [models.Index(fields=["item", "reason"])]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.quantity}"
+
+
 class StatedTotal(Record):
     """A figure a source states that the records do not (yet) reproduce.
 
