@@ -159,7 +159,7 @@ def stock_card(request: HttpRequest, code: str, item: str) -> HttpResponseBase:
     place = _or_404(selectors.warehouse_get, user, code)
     goods = _or_404(selectors.item_get, user, item)
     if _wants_csv(request):
-        rows = selectors.movements_visible_to(user).filter(warehouse=place, item=goods)
+        every = selectors.movements_visible_to(user).filter(warehouse=place, item=goods)
         header = [
             "seq",
             "occurred_at",
@@ -190,7 +190,7 @@ def stock_card(request: HttpRequest, code: str, item: str) -> HttpResponseBase:
                     m.source,
                     m.created_by.username if m.created_by else "",
                 ]
-                for m in rows.order_by("id").iterator(chunk_size=2000)
+                for m in every.order_by("id").iterator(chunk_size=2000)
             ),
         )
     before = request.GET.get("before")
