@@ -203,3 +203,18 @@ def test_consignment_created_through_the_api(stocked: Depot, agency_writer: User
     )
     assert error_of(bad)["field"] == "unit"
     assert api.get("/logistics/consignments/").json()["items"][-1]["reference"] != "c-3"
+
+
+def test_consignment_status_moves_and_is_hidden_from_others(
+    stocked: Depot, agency_writer: User, side_a_user: User
+) -> None:
+    api = Api(agency_writer)
+    made = api.get("/logistics/consignments/").json()["items"][0]
+    moved = api.post(f"/logistics/consignments/{made['id']}/status", {"status": "sent"})
+    assert moved.status_code == 200 and moved.json()["status"] == "sent"
+    bad = api.post(f"/logistics/consignments/{made['id']}/status", {"status": "lost"})
+    assert error_of(bad)["field"] == "status"
+    hidden = Api(side_a_user).post(
+        f"/logistics/consignments/{made['id']}/status", {"status": "received"}
+    )
+    assert hidden.status_code == 404

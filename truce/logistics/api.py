@@ -672,6 +672,28 @@ def consignment_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
     return consignment_out(selectors.consignment_get(user, public_id), user)
 
 
+class StatusIn(Schema):
+    status: str = Field(description="in_process, sent, received, cancelled or returning.")
+    expected_version: int | None = None
+
+
+@router.post(
+    "/consignments/{public_id}/status",
+    response=ConsignmentOut,
+    url_name="logistics_consignment_status",
+)
+def consignment_status(request: HttpRequest, public_id: str, payload: StatusIn) -> dict[str, Any]:
+    user = api_user(request)
+    row = selectors.consignment_get(user, public_id)
+    services.consignment_set_status(
+        actor=user,
+        consignment=row,
+        status=payload.status,
+        expected_version=payload.expected_version,
+    )
+    return consignment_out(selectors.consignment_get(user, public_id), user)
+
+
 @router.get("/stated-totals/", response=list[StatedOut], url_name="logistics_stated_list")
 def stated_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [stated_out(s) for s in selectors.stated_totals_visible_to(api_user(request))]
