@@ -77,10 +77,11 @@ def _consignments(query: FigureQuery) -> Any:
     consignments = list(rows)
     breakdown: dict[str, Decimal] = defaultdict(Decimal)
     total = Decimal(0)
+    origin_label = str(_("from"))
     for consignment in consignments:
         for line in consignment_lines(query.user, consignment):
             breakdown[str(_CATEGORY[line.item.category])] += line.weight_kg
-            breakdown[f"{_('from')} {consignment.origin.code}"] += line.weight_kg
+            breakdown[f"{origin_label} {consignment.origin.code}"] += line.weight_kg
             total += line.weight_kg
     return _t(total), consignments, {k: _t(v) for k, v in breakdown.items()}
 

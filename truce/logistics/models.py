@@ -23,8 +23,6 @@ from django.utils.translation import gettext_lazy as _
 
 from truce.core.models import Facility, Organisation, Record, Settlement
 
-QUANTITY = {"max_digits": 16, "decimal_places": 3}
-
 
 class ItemCategory(models.TextChoices):
     CONSTRUCTION = "construction_materials", _("Construction materials")
@@ -89,8 +87,8 @@ class Warehouse(Record):
     """What the core's warehouse facility holds: capacity and who runs it."""
 
     facility = models.OneToOneField(Facility, on_delete=models.PROTECT, related_name="warehouse")
-    capacity_t = models.DecimalField(**QUANTITY, null=True, blank=True)
-    capacity_m3 = models.DecimalField(**QUANTITY, null=True, blank=True)
+    capacity_t = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    capacity_m3 = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     operator = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -117,7 +115,7 @@ class StockLevel(models.Model):
 
     warehouse = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="stock_levels")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_levels")
-    quantity = models.DecimalField(**QUANTITY, default=Decimal(0))
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, default=Decimal(0))
     movements = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField()
 
@@ -178,7 +176,7 @@ class Request(Record):
     )
     requester = models.CharField(max_length=200, blank=True, help_text="If not an organisation.")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requests")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
     settlement = models.ForeignKey(
         Settlement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -204,7 +202,7 @@ class Pledge(Record):
 
     donor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
     request = models.ForeignKey(
         Request, on_delete=models.PROTECT, null=True, blank=True, related_name="pledges"
     )
@@ -261,8 +259,8 @@ class ConsignmentLine(Record):
 
     consignment = models.ForeignKey(Consignment, on_delete=models.PROTECT, related_name="lines")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    weight_kg = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+    weight_kg = models.DecimalField(max_digits=16, decimal_places=3)
     value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
 
@@ -284,8 +282,8 @@ class StockMovement(Record):
     warehouse = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="movements")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
     reason = models.CharField(max_length=12, choices=Reason.choices)
-    quantity = models.DecimalField(**QUANTITY)
-    balance_after = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+    balance_after = models.DecimalField(max_digits=16, decimal_places=3)
     occurred_at = models.DateTimeField()
     consignment = models.ForeignKey(
         Consignment, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
@@ -316,7 +314,7 @@ class StockDaily(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     reason = models.CharField(max_length=12, choices=Reason.choices)
-    quantity = models.DecimalField(**QUANTITY, default=Decimal(0))
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, default=Decimal(0))
     movements = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -329,6 +327,30 @@ class StockDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.reason} {self.quantity}"
+
+
+class StockTotal(models.Model):
+    """Rollup: all movements of one item at one warehouse for one reason, ever.
+
+    A running total since the start reads these (a few rows per item), not the days.
+    """
+
+    warehouse = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, default=Decimal(0))
+    movements = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "item", "reason"], name="logistics_one_total_row"
+            )
+        ]
+        indexes = [models.Index(fields=["item", "reason"])]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.quantity}"
 
 
 class StatedTotal(Record):

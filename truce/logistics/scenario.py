@@ -7,8 +7,9 @@
 - `logistics.stock`: stock movements (`movements:` warehouse, item, reason, quantity,
   unit, occurred_at, reference, note, source); keyed by warehouse, item, reason, time and
   reference, so a second load finds each and writes nothing.
-- `logistics.requests` and `logistics.pledges`: keyed by `key` (kept in the notes' place
-  of nothing: the key only orders the load; a second load compares by item, day and who).
+- `logistics.requests` and `logistics.pledges`: each entry has a `key` so that a pledge
+  can name the request it answers; the key is not stored, so a second load finds a row
+  by who, what, the day and the source.
 - `logistics.consignments`: reference, origin, owner, status, prepared_on, description,
   lines (item, quantity, unit, value, currency); keyed by reference.
 - `logistics.stated_totals`: figures as a source states them; keyed by code.

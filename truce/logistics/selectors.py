@@ -31,6 +31,7 @@ from truce.logistics.models import (
     StockDaily,
     StockLevel,
     StockMovement,
+    StockTotal,
     Warehouse,
 )
 
@@ -176,8 +177,15 @@ def running_totals(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> dict[str, Decimal]:
-    """Net quantity moved per reason over a period, from the daily rollups."""
-    rows = StockDaily.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
+    """Net quantity moved per reason over a period, from the rollups.
+
+    Without a period it reads the all-time totals (a row per warehouse, item and
+    reason); with one, the daily rows of the period.
+    """
+    model: type[StockDaily] | type[StockTotal] = (
+        StockTotal if start is None and end is None else StockDaily
+    )
+    rows: QuerySet[Any] = model.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
     if item is not None:
         rows = rows.filter(item=_item(user, item))
     if warehouse is not None:

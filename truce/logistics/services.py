@@ -43,6 +43,7 @@ from truce.logistics.models import (
     StockDaily,
     StockLevel,
     StockMovement,
+    StockTotal,
     Unit,
     Warehouse,
 )
@@ -336,6 +337,16 @@ def _add_daily(warehouse: Facility, item: Item, day: dt.date, reason: str, delta
         )
 
 
+def _add_total(warehouse: Facility, item: Item, reason: str, delta: Decimal) -> None:
+    updated = StockTotal.objects.filter(warehouse=warehouse, item=item, reason=reason).update(
+        quantity=F("quantity") + delta, movements=F("movements") + 1
+    )
+    if not updated:
+        StockTotal.objects.create(
+            warehouse=warehouse, item=item, reason=reason, quantity=delta, movements=1
+        )
+
+
 def _consignment(actor: User | None, value: Any) -> Consignment | None:
     if value in (None, ""):
         return None
@@ -403,6 +414,7 @@ def _move(
         quantity=balance, movements=F("movements") + 1, updated_at=utcnow()
     )
     _add_daily(place, goods, moment.astimezone(dt.UTC).date(), reason, delta)
+    _add_total(place, goods, reason, delta)
     return movement
 
 
