@@ -30,7 +30,7 @@ class ConvoyOut(Schema):
     version: int
     reference: str
     name: str
-    owner: str
+    owner: str | None
     origin: str | None
     destinations: list[dict[str, str]]
     crossing_points: list[str]
@@ -188,7 +188,7 @@ def convoy_out(convoy: Convoy, user: User) -> dict[str, Any]:
         "version": convoy.version,
         "reference": convoy.reference,
         "name": convoy.name,
-        "owner": convoy.owner.code,
+        "owner": getattr(convoy.seen_owner, "code", None),  # type: ignore[attr-defined]
         "origin": origin.code if origin else None,
         "destinations": convoy.destinations,
         "crossing_points": convoy.seen_crossing_points,  # type: ignore[attr-defined]
@@ -222,18 +222,19 @@ def lorry_out(lorry: Lorry) -> dict[str, Any]:
 
 
 def delivery_out(d: Delivery, user: User) -> dict[str, Any]:
+    seen = selectors.seen_delivery(user, d).__dict__
     return {
         "id": str(d.public_id),
         "item": d.item.code,
         "quantity": d.quantity,
         "weight_t": d.weight_t,
         "delivered_on": d.delivered_on,
-        "settlement": d.settlement.pcode if d.settlement else None,
-        "shelter": d.shelter.code if d.shelter else None,
-        "recipient": d.recipient.code if d.recipient else None,
+        "settlement": getattr(seen["seen_settlement"], "pcode", None),
+        "shelter": getattr(seen["seen_shelter"], "code", None),
+        "recipient": getattr(seen["seen_recipient"], "code", None),
         "people": d.people,
-        "convoy": d.convoy.reference if d.convoy else None,
-        "consignment": d.consignment.reference if d.consignment else None,
+        "convoy": getattr(seen["seen_convoy"], "reference", None),
+        "consignment": getattr(seen["seen_consignment"], "reference", None),
         "source": d.source,
         "visibility": visibility_seen_by(d.visibility, user),
     }
@@ -450,9 +451,9 @@ def convoy_loads(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
             "item": load.item.code,
             "quantity": load.quantity,
             "weight_t": load.weight_t,
-            "consignment": load.consignment.reference if load.consignment else None,
+            "consignment": getattr(load.seen_consignment, "reference", None),  # type: ignore[attr-defined]
             "dispatched_at": load.dispatched_at,
             "received_quantity": load.received_quantity,
         }
-        for load in selectors.loads_of(user, convoy)
+        for load in selectors.loads_seen(user, convoy)
     ]

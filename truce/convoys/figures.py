@@ -11,7 +11,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from truce.convoys.models import ConvoyStatus
-from truce.convoys.selectors import convoys_visible_to, deliveries_visible_to, lorries_visible_to
+from truce.convoys.selectors import (
+    convoys_visible_to,
+    deliveries_visible_to,
+    lorries_visible_to,
+    seen_delivery,
+)
 from truce.core.figures import FigureQuery, figure
 
 CONSTRUCTION = "construction_materials"
@@ -34,7 +39,10 @@ def _construction_delivered(query: FigureQuery) -> Any:
     total = sum((d.weight_t for d in records), Decimal(0))
     by_place: dict[str, float] = {}
     for d in records:
-        name = d.settlement.display_name if d.settlement else str(d.recipient or d.shelter)
+        # The breakdown names only the places the reader may see; the rest are "other".
+        seen = seen_delivery(query.user, d)
+        place = seen.seen_settlement or seen.seen_shelter or seen.seen_recipient  # type: ignore[attr-defined]
+        name = str(place) if place is not None else "other"
         by_place[name] = by_place.get(name, 0.0) + float(d.weight_t)
     return float(total), records, by_place
 

@@ -67,6 +67,7 @@ def seen_places(user: User | None, convoy: Convoy) -> Convoy:
     from truce.core.models import Facility
 
     convoy.seen_origin = visible_reference(convoy.origin, user)  # type: ignore[attr-defined]
+    convoy.seen_owner = visible_reference(convoy.owner, user)  # type: ignore[attr-defined]
     convoy.seen_escort = visible_reference(  # type: ignore[attr-defined]
         convoy.escort_organisation, user
     )
@@ -125,6 +126,14 @@ def loads_of(user: User | None, convoy: Convoy) -> QuerySet[ConvoyLoad]:
     ).filter(convoy=convoy)
 
 
+def loads_seen(user: User | None, convoy: Convoy) -> list[ConvoyLoad]:
+    """The loads, each with `seen_consignment` (None if the consignment is hidden)."""
+    rows = list(loads_of(user, convoy))
+    for load in rows:
+        load.seen_consignment = visible_reference(load.consignment, user)  # type: ignore[attr-defined]
+    return rows
+
+
 def losses_of(user: User | None, convoy: Convoy) -> QuerySet[LoadLoss]:
     return visible(LoadLoss.objects.select_related("load__item"), user).filter(load__convoy=convoy)
 
@@ -167,6 +176,16 @@ def deliveries_visible_to(
     if item:
         qs = qs.filter(item__code=item)
     return qs
+
+
+DELIVERY_REFERENCES = ("settlement", "shelter", "recipient", "convoy", "consignment")
+
+
+def seen_delivery(user: User | None, delivery: Delivery) -> Delivery:
+    """Set `seen_<name>` for each record a delivery names: None where the reader may not see it."""
+    for name in DELIVERY_REFERENCES:
+        setattr(delivery, f"seen_{name}", visible_reference(getattr(delivery, name), user))
+    return delivery
 
 
 @dataclass
@@ -263,6 +282,7 @@ def in_transit_geojson(user: User | None) -> dict[str, Any]:
 @dataclass
 class PipelineRow:
     category: str
+    label: str
     # stage -> tonnes
     stages: dict[str, Decimal] = field(default_factory=dict)
 
@@ -303,7 +323,14 @@ def pipeline(user: User | None) -> list[PipelineRow]:
             stages["received"] += load.weight_t * load.received_quantity / load.quantity
     for row in totals_by_item(user):
         by_category[row.category]["delivered"] += row.weight_t
+    from truce.logistics.models import ItemCategory
+
+    labels = dict(ItemCategory.choices)
     return [
-        PipelineRow(category=cat, stages={k: v.quantize(Decimal("0.1")) for k, v in st.items()})
+        PipelineRow(
+            category=cat,
+            label=str(labels.get(cat, cat)),
+            stages={k: v.quantize(Decimal("0.1")) for k, v in st.items()},
+        )
         for cat, st in sorted(by_category.items())
     ]

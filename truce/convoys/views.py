@@ -75,7 +75,7 @@ def convoy_list(request: HttpRequest) -> HttpResponseBase:
 def convoy_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = viewer(request)
     convoy = selectors.seen_places(user, _convoy(user, reference))
-    loads = list(selectors.loads_of(user, convoy))
+    loads = selectors.loads_seen(user, convoy)
     return render(
         request,
         "convoys/detail.html",
@@ -86,7 +86,10 @@ def convoy_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "losses": list(selectors.losses_of(user, convoy)),
             "events": list(selectors.events_of(user, convoy)),
             "positions": list(selectors.positions_visible_to(user, convoy=convoy)[:20]),
-            "deliveries": list(selectors.deliveries_visible_to(user, convoy=convoy)),
+            "deliveries": [
+                selectors.seen_delivery(user, d)
+                for d in selectors.deliveries_visible_to(user, convoy=convoy)
+            ],
             "tonnage": selectors.convoy_tonnage(user, convoy),
             "may_write": _may_write(user),
             "next_statuses": [
@@ -193,7 +196,10 @@ def convoy_replan(request: HttpRequest, reference: str) -> HttpResponseBase:
 @require_safe
 def deliveries(request: HttpRequest) -> HttpResponseBase:
     user = viewer(request)
-    rows = list(selectors.deliveries_visible_to(user, settlement=request.GET.get("settlement")))
+    rows = [
+        selectors.seen_delivery(user, d)
+        for d in selectors.deliveries_visible_to(user, settlement=request.GET.get("settlement"))
+    ]
     if request.GET.get("format") == "csv":
         return csv_response(
             "deliveries",
@@ -215,11 +221,11 @@ def deliveries(request: HttpRequest) -> HttpResponseBase:
                     d.item.code,
                     d.quantity,
                     d.weight_t,
-                    d.settlement.pcode if d.settlement else "",
-                    d.shelter.code if d.shelter else "",
-                    d.recipient.code if d.recipient else "",
+                    getattr(d.seen_settlement, "pcode", ""),  # type: ignore[attr-defined]
+                    getattr(d.seen_shelter, "code", ""),  # type: ignore[attr-defined]
+                    getattr(d.seen_recipient, "code", ""),  # type: ignore[attr-defined]
                     d.people,
-                    d.convoy.reference if d.convoy else "",
+                    getattr(d.seen_convoy, "reference", ""),  # type: ignore[attr-defined]
                     d.source,
                 ]
                 for d in rows
