@@ -166,3 +166,26 @@ def test_replanning_keeps_why_a_route_was_not_found(world: World) -> None:
     assert convoy.route_planned_on["from"] == "wh-depot"
     if not convoy.route_found:
         assert convoy.route_blockers
+
+
+def test_a_status_that_cannot_follow_is_refused(world: World) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        services.convoy_status_change(
+            actor=None, convoy=world.convoy, status="arrived", occurred_at=LEFT
+        )
+    assert caught.value.field == "status"
+    cancelled = services.convoy_status_change(
+        actor=None, convoy=world.convoy, status="cancelled", occurred_at=LEFT
+    )
+    assert cancelled.status == ConvoyStatus.CANCELLED
+    # A cancelled convoy never left: nothing came out of the stock.
+    assert stock_level(world.owner_staff, world.depot, "cement") == Decimal(100)
+
+
+def test_a_party_may_not_run_a_convoy(world: World, side_a_user: User) -> None:
+    from truce.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.convoy_status_change(
+            actor=side_a_user, convoy=world.convoy, status="in_transit", occurred_at=LEFT
+        )
