@@ -35,6 +35,7 @@ BENCHMARKS = (
     "shelter_allocation",
     "damage_rollups",
     "routing",
+    "stock_levels",
 )
 MARKDOWN = Path(__file__).resolve().parent / "BENCHMARKS.md"
 TIMEOUT_S = {"quick": 600, "full": 3 * 3600}

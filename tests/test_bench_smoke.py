@@ -43,6 +43,7 @@ def test_every_benchmark_reports_targets(results: dict[str, dict[str, Any]]) -> 
         "shelter_allocation",
         "damage_rollups",
         "routing",
+        "stock_levels",
     }
     for result in results.values():
         assert result["quick"] is True
@@ -131,3 +132,14 @@ def test_routing_agrees_with_networkx_and_applies_hazard_updates(results: dict) 
     # pgRouting is compared where the extension is installed; elsewhere it says why not.
     assert checks["pgrouting_agrees"] in (True, None)
     assert checks["updates"] > 0 and checks["rerouted"] is True
+
+
+def test_stock_levels_rollups_equal_the_movements_and_duckdb_agrees(results: dict) -> None:
+    checks = results["stock_levels"]["checks"]
+    assert checks["movements"] >= 20_000
+    assert checks["levels_equal_movements"] is True
+    assert checks["daily_rollups_equal_movements"] is True
+    assert checks["totals_equal_movements"] is True
+    assert checks["no_negative_balance"] is True
+    assert checks["duckdb_agrees"] is True
+    assert checks["failures"] == []
