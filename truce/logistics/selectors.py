@@ -204,15 +204,17 @@ def running_totals(
         rows = visible_counts(StockItemDaily.objects.all(), user).filter(_seen(user, "item"))
     else:
         rows = StockDaily.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
+    # One dict of filters for the three rollups (the type checker sees one model only).
+    filters: dict[str, Any] = {}
     if item is not None:
-        code = item.code if isinstance(item, Item) else str(item)
-        rows = rows.filter(item__code=code)
+        filters["item__code"] = item.code if isinstance(item, Item) else str(item)
     if warehouse is not None:
-        rows = rows.filter(warehouse=_facility(user, warehouse))
+        filters["warehouse"] = _facility(user, warehouse)
     if start is not None:
-        rows = rows.filter(day__gte=start)
+        filters["day__gte"] = start
     if end is not None:
-        rows = rows.filter(day__lte=end)
+        filters["day__lte"] = end
+    rows = rows.filter(**filters)
     totals = rows.values("reason").annotate(total=Sum("quantity")).order_by("reason")
     return {row["reason"]: row["total"] or ZERO for row in totals}
 
