@@ -146,6 +146,18 @@ def consistent(db: str) -> dict[str, bool]:
             "GROUP BY warehouse_id, item_id"
         )
     )
+    by_item = dict(
+        (i, q)
+        for i, q in con.execute(
+            "SELECT item_id, SUM(quantity) FROM logistics_stockmovement GROUP BY item_id"
+        )
+    )
+    item_daily = dict(
+        (i, q)
+        for i, q in con.execute(
+            "SELECT item_id, SUM(quantity) FROM logistics_stockitemdaily GROUP BY item_id"
+        )
+    )
     negative = con.execute(
         "SELECT COUNT(*) FROM logistics_stockmovement WHERE balance_after < 0"
     ).fetchone()[0]
@@ -158,6 +170,7 @@ def consistent(db: str) -> dict[str, bool]:
         "levels_equal_movements": same(moved, levels),
         "daily_rollups_equal_movements": same(moved, daily),
         "totals_equal_movements": same(moved, totals),
+        "item_daily_equals_movements": same(by_item, item_daily),
         "no_negative_balance": negative == 0,
     }
 

@@ -140,6 +140,7 @@ def test_stock_levels_rollups_equal_the_movements_and_duckdb_agrees(results: dic
     assert checks["levels_equal_movements"] is True
     assert checks["daily_rollups_equal_movements"] is True
     assert checks["totals_equal_movements"] is True
+    assert checks["item_daily_equals_movements"] is True
     assert checks["no_negative_balance"] is True
     assert checks["duckdb_agrees"] is True
     assert checks["failures"] == []

@@ -14,7 +14,13 @@ from truce.ledger.models import LedgerEntry
 from truce.ledger.services import ledger_verify
 from truce.logistics import selectors, services
 from truce.logistics.bulk import stock_movements_bulk
-from truce.logistics.models import StockDaily, StockLevel, StockMovement, StockTotal
+from truce.logistics.models import (
+    StockDaily,
+    StockItemDaily,
+    StockLevel,
+    StockMovement,
+    StockTotal,
+)
 
 
 def test_bulk_movements_keep_levels_balances_and_rollups(depot: Depot, mission_user) -> None:
@@ -55,6 +61,10 @@ def test_bulk_movements_keep_levels_balances_and_rollups(depot: Depot, mission_u
         "received": Decimal(19),
         "dispatched": Decimal(-12),
     }
+    assert StockItemDaily.objects.filter(item=depot.cement).aggregate(s=Sum("quantity"))["s"] == 7
+    assert selectors.running_totals(
+        mission_user, item="cement", start=(WHEN + day).date(), end=(WHEN + 3 * day).date()
+    ) == {"received": Decimal(14), "dispatched": Decimal(-12)}
     assert LedgerEntry.objects.filter(record_type="logistics.stockmovementbatch").count() == 1
     assert ledger_verify().ok
     # Bulk movements are seen by who sees the warehouse, like the services' own.

@@ -179,6 +179,11 @@ def test_another_party_sees_no_stock(depot, side_a_user, side_b_user, agency_use
     # Side B sees its own warehouse only.
     assert [lv.warehouse.code for lv in selectors.stock_levels_visible_to(side_b_user)] == ["wh-b"]
     assert selectors.running_totals(side_b_user) == {"received": Decimal(3)}
+    # An item's period over every warehouse: the per-item rows keyed by visibility.
+    period = {"item": "cement", "start": WHEN.date(), "end": WHEN.date()}
+    assert selectors.running_totals(side_b_user, **period) == {"received": Decimal(3)}
+    assert selectors.running_totals(agency_user, **period) == {"received": Decimal(7)}
+    assert selectors.running_totals(side_a_user, **period) == {}
 
 
 def test_free_capacity(depot, agency_user):

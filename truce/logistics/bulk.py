@@ -42,6 +42,7 @@ from truce.logistics.models import (
     OUTGOING,
     Reason,
     StockDaily,
+    StockItemDaily,
     StockLevel,
     StockMovement,
     StockTotal,
@@ -91,6 +92,7 @@ def stock_movements_bulk(
     ops = connection.ops
     daily: dict[tuple[int, int, dt.date, str], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
     totals: dict[tuple[int, int, str], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
+    per_item: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
     counts: dict[tuple[int, int], int] = defaultdict(int)
     digest = hashlib.sha256()
     columns = [
@@ -141,6 +143,9 @@ def stock_movements_bulk(
         if wh not in shares:
             facility = facilities[wh]
             shares[wh] = [bool(getattr(facility, c)) for c in SHARE_COLUMNS.values()]
+        by_item = per_item[(item, day, reason, *shares[wh])]
+        by_item[0] += amount
+        by_item[1] += 1
         row = (
             uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(),
             1,
@@ -178,6 +183,7 @@ def stock_movements_bulk(
             cursor.executemany(sql, values[start : start + 20_000])
     _upsert_levels(levels, counts, now)
     _upsert_rollups(daily, totals)
+    _upsert_item_daily(per_item)
     batch_id = str(uuid.uuid4())
     ledger_append(
         actor=actor,
@@ -281,3 +287,37 @@ def _upsert_rollups(
             changed_totals.append(total)
     StockTotal.objects.bulk_create(new_totals, batch_size=5000)
     StockTotal.objects.bulk_update(changed_totals, ["quantity", "movements"], batch_size=5000)
+
+
+def _upsert_item_daily(per_item: dict[tuple[Any, ...], list[Any]]) -> None:
+    if not per_item:
+        return
+    flags = list(SHARE_COLUMNS.values())
+    days = [k[1] for k in per_item]
+    old = {
+        (r.item_id, r.day, r.reason, *(getattr(r, f) for f in flags)): r
+        for r in StockItemDaily.objects.filter(
+            item_id__in={k[0] for k in per_item}, day__gte=min(days), day__lte=max(days)
+        )
+    }
+    new, changed = [], []
+    for key, (quantity, n) in per_item.items():
+        row = old.get(key)
+        if row is None:
+            item, day, reason, *shares = key
+            new.append(
+                StockItemDaily(
+                    item_id=item,
+                    day=day,
+                    reason=reason,
+                    quantity=quantity,
+                    movements=n,
+                    **dict(zip(flags, shares, strict=True)),
+                )
+            )
+        else:
+            row.quantity += quantity
+            row.movements += n
+            changed.append(row)
+    StockItemDaily.objects.bulk_create(new, batch_size=5000)
+    StockItemDaily.objects.bulk_update(changed, ["quantity", "movements"], batch_size=5000)

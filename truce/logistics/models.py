@@ -329,6 +329,45 @@ class StockDaily(models.Model):
         return f"{self.day} {self.reason} {self.quantity}"
 
 
+class StockItemDaily(models.Model):
+    """Rollup: one item's movements on one day for one reason, over every warehouse whose
+    visibility is the row's share flags (as the damage counts key theirs).
+
+    An item's running total over a period, for any reader, sums the rows whose flags
+    admit the reader: a few per day, however many warehouses and movements there are.
+    A warehouse's visibility is read when each movement is written.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    share_side_a = models.BooleanField(default=False)
+    share_side_b = models.BooleanField(default=False)
+    share_agencies = models.BooleanField(default=False)
+    share_public = models.BooleanField(default=False)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, default=Decimal(0))
+    movements = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "item",
+                    "day",
+                    "reason",
+                    "share_side_a",
+                    "share_side_b",
+                    "share_agencies",
+                    "share_public",
+                ],
+                name="logistics_one_item_daily_row",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.day} {self.reason} {self.quantity}"
+
+
 class StockTotal(models.Model):
     """Rollup: all movements of one item at one warehouse for one reason, ever.
 

@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from truce.core.errors import NotFound
 from truce.core.models import Facility, FacilityKind, User
-from truce.core.sharing import visibility_q, visible
+from truce.core.sharing import visibility_q, visible, visible_counts
 from truce.logistics.models import (
     Consignment,
     ConsignmentLine,
@@ -29,6 +29,7 @@ from truce.logistics.models import (
     Request,
     StatedTotal,
     StockDaily,
+    StockItemDaily,
     StockLevel,
     StockMovement,
     StockTotal,
@@ -122,11 +123,24 @@ class WarehouseStock:
 def warehouse_stock(user: User | None, warehouse: Facility | str) -> WarehouseStock:
     """What a warehouse holds (levels above zero) and its free capacity in tonnes."""
     place = _facility(user, warehouse)
+    # The facility is known: join only the items (a facility row carries its geometry).
     levels = list(
-        stock_levels_visible_to(user)
-        .filter(warehouse=place, quantity__gt=0)
+        StockLevel.objects.filter(_seen(user, "item"), warehouse=place, quantity__gt=0)
+        .select_related("item")
+        # Only what the page shows: no timestamps or ids to parse for every row.
+        .only(
+            "quantity",
+            "warehouse_id",
+            "item__code",
+            "item__name",
+            "item__category",
+            "item__unit",
+            "item__unit_weight_kg",
+        )
         .order_by("item__category", "item__name")
     )
+    for level in levels:
+        level.warehouse = place
     weight_kg = sum((lv.quantity * lv.item.unit_weight_kg for lv in levels), ZERO)
     return WarehouseStock(
         facility=place,
@@ -180,20 +194,27 @@ def running_totals(
     """Net quantity moved per reason over a period, from the rollups.
 
     Without a period it reads the all-time totals (a row per warehouse, item and
-    reason); with one, the daily rows of the period.
+    reason); an item's period over every warehouse reads the per-item daily rows
+    keyed by visibility; a period at one warehouse, its daily rows.
     """
-    model: type[StockDaily] | type[StockTotal] = (
-        StockTotal if start is None and end is None else StockDaily
-    )
-    rows: QuerySet[Any] = model.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
+    rows: QuerySet[Any]
+    if start is None and end is None:
+        rows = StockTotal.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
+    elif warehouse is None:
+        rows = visible_counts(StockItemDaily.objects.all(), user).filter(_seen(user, "item"))
+    else:
+        rows = StockDaily.objects.filter(_seen(user, "warehouse"), _seen(user, "item"))
+    # One dict of filters for the three rollups (the type checker sees one model only).
+    filters: dict[str, Any] = {}
     if item is not None:
-        rows = rows.filter(item=_item(user, item))
+        filters["item__code"] = item.code if isinstance(item, Item) else str(item)
     if warehouse is not None:
-        rows = rows.filter(warehouse=_facility(user, warehouse))
+        filters["warehouse"] = _facility(user, warehouse)
     if start is not None:
-        rows = rows.filter(day__gte=start)
+        filters["day__gte"] = start
     if end is not None:
-        rows = rows.filter(day__lte=end)
+        filters["day__lte"] = end
+    rows = rows.filter(**filters)
     totals = rows.values("reason").annotate(total=Sum("quantity")).order_by("reason")
     return {row["reason"]: row["total"] or ZERO for row in totals}
 

@@ -23,7 +23,7 @@ from truce.core.errors import InvalidInput, PermissionDenied
 from truce.core.models import Facility, FacilityKind, Organisation, RoleCode, User
 from truce.core.records import record_create, record_update
 from truce.core.references import facility_ref, lookup, organisation_ref, settlement_ref
-from truce.core.sharing import Scope, visibility_of
+from truce.core.sharing import SHARE_COLUMNS, Scope, visibility_of
 from truce.ledger.services import ledger_lock
 from truce.lib.time import utcnow
 from truce.logistics.models import (
@@ -41,6 +41,7 @@ from truce.logistics.models import (
     RequestStatus,
     StatedTotal,
     StockDaily,
+    StockItemDaily,
     StockLevel,
     StockMovement,
     StockTotal,
@@ -337,6 +338,19 @@ def _add_daily(warehouse: Facility, item: Item, day: dt.date, reason: str, delta
         )
 
 
+def _add_item_daily(
+    warehouse: Facility, item: Item, day: dt.date, reason: str, delta: Decimal
+) -> None:
+    key = {c: bool(getattr(warehouse, c)) for c in SHARE_COLUMNS.values()}
+    updated = StockItemDaily.objects.filter(item=item, day=day, reason=reason, **key).update(
+        quantity=F("quantity") + delta, movements=F("movements") + 1
+    )
+    if not updated:
+        StockItemDaily.objects.create(
+            item=item, day=day, reason=reason, quantity=delta, movements=1, **key
+        )
+
+
 def _add_total(warehouse: Facility, item: Item, reason: str, delta: Decimal) -> None:
     updated = StockTotal.objects.filter(warehouse=warehouse, item=item, reason=reason).update(
         quantity=F("quantity") + delta, movements=F("movements") + 1
@@ -415,6 +429,7 @@ def _move(
     )
     _add_daily(place, goods, moment.astimezone(dt.UTC).date(), reason, delta)
     _add_total(place, goods, reason, delta)
+    _add_item_daily(place, goods, moment.astimezone(dt.UTC).date(), reason, delta)
     return movement
 
 
