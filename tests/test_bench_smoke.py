@@ -142,5 +142,10 @@ def test_stock_levels_rollups_equal_the_movements_and_duckdb_agrees(results: dic
     assert checks["totals_equal_movements"] is True
     assert checks["item_daily_equals_movements"] is True
     assert checks["no_negative_balance"] is True
-    assert checks["duckdb_agrees"] is True
     assert checks["failures"] == []
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        assert checks["duckdb"] is False and checks["duckdb_agrees"] is None
+        pytest.skip("duckdb is not installed: the comparison is skipped (pip install duckdb)")
+    assert checks["duckdb_agrees"] is True
