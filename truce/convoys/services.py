@@ -30,20 +30,16 @@ from truce.convoys.models import (
     LossReason,
     TotalDimension,
 )
-from truce.core.errors import DomainError, InvalidInput, PermissionDenied
-from truce.core.models import Facility, FacilityKind, RoleCode, Settlement, User
+from truce.core.errors import DomainError, InvalidInput
+from truce.core.models import Facility, FacilityKind, Settlement, User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
 from truce.core.references import facility_ref, lookup, organisation_ref, settlement_ref
-from truce.core.sharing import SHARE_COLUMNS, Scope
+from truce.core.sharing import SHARE_COLUMNS
 from truce.lib.time import utcnow
 
 Visibility = Iterable[str] | str | None
 
-MISSION_WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.DUTY_OFFICER.value,
-    RoleCode.ANALYST.value,
-)
 DEFAULT_VISIBILITY = ("agencies",)
 # Clock skew between a lorry's phone and the server: a report a few minutes ahead is fine.
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -51,14 +47,9 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 
 def ensure_convoy_writer(actor: User | None) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*MISSION_WRITER_ROLES)):
-        return
-    if scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied("only the response centre's staff and agency staff may run convoys")
+    ensure_response_writer(
+        actor, "only the response centre's staff and agency staff may run convoys"
+    )
 
 
 # --- checks ------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Who may use the Django admin: mission administrators and superusers."""
+"""Who may do what beyond reading: the Django admin, and writes of the response apps."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from truce.core.models import RoleCode
+from truce.core.errors import PermissionDenied
+from truce.core.models import RoleCode, User
 from truce.core.sharing import Scope
 
 
@@ -22,3 +23,27 @@ def is_administrator(user: Any) -> bool:
     return bool(
         party is not None and party.scope == Scope.MISSION and user.has_role(RoleCode.ADMINISTRATOR)
     )
+
+
+# The mission's roles that keep the response centre's records (winter, mine action,
+# routing, logistics, convoys, funding, deployment).
+RESPONSE_WRITER_ROLES = (
+    RoleCode.ADMINISTRATOR.value,
+    RoleCode.ANALYST.value,
+    RoleCode.DUTY_OFFICER.value,
+)
+
+
+def ensure_response_writer(actor: User | None, refusal: str, *, agencies: bool = True) -> None:
+    """Mission staff with a response role, or (if `agencies`) agency staff; else `refusal`.
+
+    None is the scenario loader, which writes through the same services.
+    """
+    if actor is None:
+        return
+    scope = actor.party.scope
+    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*RESPONSE_WRITER_ROLES)):
+        return
+    if agencies and scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
+        return
+    raise PermissionDenied(refusal)

@@ -9,20 +9,15 @@ from typing import Any
 
 from django.db import transaction
 
-from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import RoleCode, User
+from truce.core.errors import InvalidInput
+from truce.core.models import User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
 from truce.core.references import organisation_ref
-from truce.core.sharing import Scope
 from truce.deployment.models import AirliftFlight, UnitDeployment
 
 Visibility = Iterable[str] | str | None
 
-WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.ANALYST.value,
-    RoleCode.DUTY_OFFICER.value,
-)
 # The contingent's own movements: the mission's unless the writer shares them.
 DEFAULT_VISIBILITY: tuple[str, ...] = ()
 
@@ -58,11 +53,9 @@ DEPLOYMENT_FIELDS = frozenset(
 
 def ensure_deployment_writer(actor: User | None) -> None:
     """Mission staff with a response role (None is the scenario loader)."""
-    if actor is None:
-        return
-    if actor.party.scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*WRITER_ROLES)):
-        return
-    raise PermissionDenied("only the mission's staff may record the contingent's deployment")
+    ensure_response_writer(
+        actor, "only the mission's staff may record the contingent's deployment", agencies=False
+    )
 
 
 def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:

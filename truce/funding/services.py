@@ -14,11 +14,11 @@ from typing import Any
 
 from django.db import transaction
 
-from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import Organisation, RoleCode, User
+from truce.core.errors import InvalidInput
+from truce.core.models import Organisation, User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
 from truce.core.references import lookup, organisation_ref
-from truce.core.sharing import Scope
 from truce.funding.currencies import ISO_4217
 from truce.funding.models import (
     STATUS_RANK,
@@ -32,11 +32,6 @@ from truce.funding.models import (
 
 Visibility = Iterable[str] | str | None
 
-MISSION_WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.ANALYST.value,
-    RoleCode.DUTY_OFFICER.value,
-)
 # Funding is planned with the agencies: shared with them unless the writer says otherwise.
 DEFAULT_VISIBILITY = ("agencies",)
 DATE_FIELD = {
@@ -48,14 +43,9 @@ DATE_FIELD = {
 
 def ensure_funding_writer(actor: User | None) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*MISSION_WRITER_ROLES)):
-        return
-    if scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied("only the response centre's staff and agency staff may record funding")
+    ensure_response_writer(
+        actor, "only the response centre's staff and agency staff may record funding"
+    )
 
 
 # --- checks ------------------------------------------------------------------------------

@@ -19,11 +19,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import Facility, FacilityKind, Organisation, RoleCode, User
+from truce.core.errors import InvalidInput
+from truce.core.models import Facility, FacilityKind, Organisation, User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
 from truce.core.references import facility_ref, lookup, organisation_ref, settlement_ref
-from truce.core.sharing import SHARE_COLUMNS, Scope, visibility_of
+from truce.core.sharing import SHARE_COLUMNS, visibility_of
 from truce.ledger.services import ledger_lock
 from truce.lib.time import utcnow
 from truce.logistics.models import (
@@ -51,11 +52,6 @@ from truce.logistics.models import (
 
 Visibility = Iterable[str] | str | None
 
-MISSION_WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.ANALYST.value,
-    RoleCode.DUTY_OFFICER.value,
-)
 # Catalogue, requests, pledges and consignments are the agencies' working picture.
 DEFAULT_VISIBILITY = ("agencies",)
 # Mass units convert into each other; other units only into themselves.
@@ -65,14 +61,9 @@ MAX_QUANTITY = Decimal("1e12")
 
 def ensure_logistics_writer(actor: User | None) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*MISSION_WRITER_ROLES)):
-        return
-    if scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied("only the response centre's staff and agency staff may record logistics")
+    ensure_response_writer(
+        actor, "only the response centre's staff and agency staff may record logistics"
+    )
 
 
 # --- checked values -------------------------------------------------------------------------

@@ -12,23 +12,17 @@ from typing import Any
 
 from django.db import transaction
 
-from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import AdminArea, Organisation, RoleCode, Settlement, User
+from truce.core.errors import InvalidInput
+from truce.core.models import AdminArea, Organisation, Settlement, User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
 from truce.core.references import area_ref, organisation_ref, settlement_ref
-from truce.core.sharing import Scope
 from truce.lib import geo
 from truce.lib.time import utcnow
 from truce.mineaction.models import HazardArea, HazardStatus
 
 Visibility = Iterable[str] | str | None
 
-# Mission staff keep the mine action picture with the agencies (UNMAS, operators).
-MISSION_WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.ANALYST.value,
-    RoleCode.DUTY_OFFICER.value,
-)
 # Hazard areas are shared with everyone who travels: both sides, the agencies
 # and the public, unless the writer restricts them.
 DEFAULT_HAZARD_VISIBILITY = ("side_a", "side_b", "agencies", "public")
@@ -55,14 +49,9 @@ HAZARD_FIELDS = frozenset(
 
 def ensure_mine_action_writer(actor: User | None) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*MISSION_WRITER_ROLES)):
-        return
-    if scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied("only the mission's staff and agency staff may record mine action")
+    ensure_response_writer(
+        actor, "only the mission's staff and agency staff may record mine action"
+    )
 
 
 def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:

@@ -21,10 +21,10 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
-from truce.core.errors import Conflict, InvalidInput, PermissionDenied
-from truce.core.models import RoleCode, User
+from truce.core.errors import Conflict, InvalidInput
+from truce.core.models import User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_update
-from truce.core.sharing import Scope
 from truce.lib.time import utcnow
 from truce.routing import imports
 from truce.routing.models import Corridor, RoadNetwork, RoadSegment, SegmentState, SegmentStatus
@@ -35,7 +35,6 @@ __all__ = ["RoutePlan", "forget_graphs", "plan_route"]
 Visibility = Iterable[str] | str | None
 Progress = Callable[[int, int, str], None]
 
-WRITER_ROLES = (RoleCode.ADMINISTRATOR.value, RoleCode.ANALYST.value, RoleCode.DUTY_OFFICER.value)
 # Road networks and their statuses are for everyone who travels, unless restricted.
 DEFAULT_VISIBILITY = ("side_a", "side_b", "agencies", "public")
 BATCH = 5000
@@ -45,14 +44,11 @@ STATUS_FIELDS = frozenset({"status", "since", "reason", "source", "confidence"})
 
 def ensure_routing_writer(actor: User | None, *, agencies: bool = True) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*WRITER_ROLES)):
-        return
-    if agencies and scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied("only the mission's staff and agency staff may change road networks")
+    ensure_response_writer(
+        actor,
+        "only the mission's staff and agency staff may change road networks",
+        agencies=agencies,
+    )
 
 
 # --- progress -------------------------------------------------------------------------------

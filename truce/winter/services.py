@@ -14,22 +14,16 @@ from typing import Any
 
 from django.db import transaction
 
-from truce.core.errors import InvalidInput, PermissionDenied
-from truce.core.models import RoleCode, Settlement, User
+from truce.core.errors import InvalidInput
+from truce.core.models import Settlement, User
+from truce.core.permissions import ensure_response_writer
 from truce.core.records import record_create, record_delete, record_update
 from truce.core.references import settlement_ref
-from truce.core.sharing import Scope
 from truce.lib.time import utcnow
 from truce.winter.models import NeedCategory, NeedStatus, SupplyNeed, UtilityReport
 
 Visibility = Iterable[str] | str | None
 
-# Who keeps the winter picture: the response centre's mission staff and the agencies.
-MISSION_WRITER_ROLES = (
-    RoleCode.ADMINISTRATOR.value,
-    RoleCode.ANALYST.value,
-    RoleCode.DUTY_OFFICER.value,
-)
 # Reports are shared with the agencies unless the writer says otherwise: they
 # plan the repairs and the deliveries with the mission.
 DEFAULT_VISIBILITY = ("agencies",)
@@ -56,15 +50,8 @@ NEED_FIELDS = frozenset(
 
 def ensure_winter_writer(actor: User | None) -> None:
     """Mission staff with a response role, or agency staff (None is the scenario loader)."""
-    if actor is None:
-        return
-    scope = actor.party.scope
-    if scope == Scope.MISSION and (actor.is_superuser or actor.has_role(*MISSION_WRITER_ROLES)):
-        return
-    if scope == Scope.AGENCIES and actor.has_role(RoleCode.AGENCY_STAFF.value):
-        return
-    raise PermissionDenied(
-        "only the response centre's staff and agency staff may report winter readiness"
+    ensure_response_writer(
+        actor, "only the response centre's staff and agency staff may report winter readiness"
     )
 
 
